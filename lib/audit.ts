@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Mode, RuleName } from './config.js';
+import type { Deps } from './deps.js';
+import { AuditWriteError, awsErrorName } from './errors.js';
+import type { Action, Resource } from './plan.js';
+
+/**
+ * Where a remediation stands. `pending`: before-state saved, IAM not yet changed (or the change's outcome is
+ * unknown: a retry resumes it). `applied`: IAM changed. `failed`: IAM refused. `notified-only`: mode notify.
+ */
+export type AuditStatus = 'pending' | 'applied' | 'failed' | 'notified-only';
+
+/** The durable record of one remediation: everything needed to explain it and to put things back. */
+export interface AuditRecord {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly rule: RuleName;
+  readonly mode: Mode;
+  readonly status: AuditStatus;
+  /** Pathless ARN of the entity (`arn:aws:iam::<account>:user/<name>`), the key of the `byResource` index. */
+  readonly resourceArn: string;
+  readonly resource: Resource;
+  /** The before-state: the action holds exactly what it removes (document, policy ARN, key IDs, all `Active`). */
+  readonly action: Action;
+  readonly reason: string;
+  readonly trigger: {
+    readonly eventId: string;
+    readonly eventName: string;
+    readonly eventTime: string;
+    readonly principalArn: string;
+    readonly sourceIp?: string | undefined;
+    readonly userAgent?: string | undefined;
+  };
+  readonly notifiedAt?: string;
+  readonly error?: string;
+}
+
+/**
+ * A remediation's ID, derived from what triggered it so a redelivered event maps to the same record.
+ * Short enough to type: `rem-` and 20 hex digits of SHA-256.
+ */
+export function remediationId(rule: RuleName, triggerId: string): string {
+  return `rem-${createHash('sha256').update(`${rule}\n${triggerId}`).digest('hex').slice(0, 20)}`;
+}
+
+/** The pathless ARN iam-warden files a resource under. */
+export function resourceArnOf(resource: Resource, account: string, partition = 'aws'): string {
+  return resource.type === 'root'
+    ? `arn:${partition}:iam::${account}:root`
+    : `arn:${partition}:iam::${account}:${resource.type}/${resource.name}`;
+}
+
+/**
+ * Save the before-state, unless a record for this remediation exists already; then return that record so the
+ * caller resumes it instead of acting twice. A failure to write throws `AuditWriteError`: without the
+ * record, the change must not happen.
+ */
+export async function beginRecord(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  record: AuditRecord,
+): Promise<AuditRecord | undefined> {
+  try {
+    await deps.dynamo.send(
+      new PutCommand({
+        TableName: deps.config.auditTable,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
+      throw new AuditWriteError(`could not record ${record.id} before changing ${record.resourceArn}`, { cause: error });
+    }
+  }
+  const existing = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id: record.id } }));
+  return existing.Item as AuditRecord | undefined;
+}
+
+/** Move a record to its next status; `notified` stamps `notifiedAt`, after which a redelivery is a no-op. */
+export async function updateRecord(
+  deps: Pick<Deps, 'dynamo' | 'config' | 'clock'>,
+  id: string,
+  change: { status?: AuditStatus; notified?: true; error?: string },
+): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets: string[] = [];
+  if (change.status) {
+    names['#status'] = 'status';
+    values[':status'] = change.status;
+    sets.push('#status = :status');
+  }
+  if (change.notified) {
+    values[':notifiedAt'] = deps.clock().toISOString();
+    sets.push('notifiedAt = :notifiedAt');
+  }
+  if (change.error) {
+    names['#error'] = 'error';
+    values[':error'] = change.error;
+    sets.push('#error = :error');
+  }
+  await deps.dynamo.send(
+    new UpdateCommand({
+      TableName: deps.config.auditTable,
+      Key: { id },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeValues: values,
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    }),
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * One errors module. Every error iam-warden raises on purpose is an `IamWardenError`, so callers can tell
+ * "we refused or failed knowingly" from a bug. Messages name the action and the resource.
+ */
+export class IamWardenError extends Error {
+  override name = 'IamWardenError';
+}
+
+/** The environment or a CLI flag holds a value iam-warden cannot run with. Raised at cold start. */
+export class ConfigError extends IamWardenError {
+  override name = 'ConfigError';
+}
+
+/** An incoming event is not one iam-warden can act on (malformed, unexpected shape or name). */
+export class InvalidEventError extends IamWardenError {
+  override name = 'InvalidEventError';
+  constructor(
+    message: string,
+    readonly issues: readonly string[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** An AWS call that iam-warden depends on failed; `cause` holds the SDK error. */
+export class AwsCallError extends IamWardenError {
+  override name = 'AwsCallError';
+}
+
+/** The before-state could not be recorded, so the remediation was not attempted. */
+export class AuditWriteError extends IamWardenError {
+  override name = 'AuditWriteError';
+}
+
+/** A restore was refused because the current state makes it unsafe or impossible. */
+export class RestoreRefusedError extends IamWardenError {
+  override name = 'RestoreRefusedError';
+}
+
+/** A local tool iam-warden needs (moto_server, cfn-lint) is not installed. */
+export class MissingToolError extends IamWardenError {
+  override name = 'MissingToolError';
+}
+
+/** The name of an AWS SDK error (`NoSuchEntity`, `Throttling`...), or undefined for anything else. */
+export function awsErrorName(error: unknown): string | undefined {
+  if (error instanceof Error) return error.name;
+  return undefined;
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { InvalidEventError } from './errors.js';
+
+/**
+ * Schemas for the one kind of event iam-warden consumes: a CloudTrail management event for IAM, as
+ * EventBridge delivers it ("AWS API Call via CloudTrail"). They tolerate what real records contain:
+ * `requestParameters`/`responseElements` null or absent, every `userIdentity.type`, older `eventVersion`s
+ * without `eventID`, non-ISO `eventTime`s, and unknown fields (kept, never relied on).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ */
+
+const sessionIssuer = z.looseObject({
+  type: z.string().optional(),
+  arn: z.string().optional(),
+  userName: z.string().optional(),
+});
+
+export const userIdentitySchema = z.looseObject({
+  type: z.string().optional(),
+  principalId: z.string().optional(),
+  arn: z.string().optional(),
+  accountId: z.string().optional(),
+  userName: z.string().optional(),
+  invokedBy: z.string().optional(),
+  sessionContext: z.looseObject({ sessionIssuer: sessionIssuer.optional() }).optional(),
+});
+
+const parameters = z.record(z.string(), z.unknown()).nullish();
+
+export const cloudTrailDetailSchema = z.looseObject({
+  eventVersion: z.string().optional(),
+  userIdentity: userIdentitySchema,
+  eventTime: z.string().min(1),
+  eventSource: z.literal('iam.amazonaws.com'),
+  eventName: z.string().min(1),
+  awsRegion: z.string().optional(),
+  sourceIPAddress: z.string().optional(),
+  userAgent: z.string().optional(),
+  requestParameters: parameters,
+  responseElements: parameters,
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  eventID: z.string().optional(),
+  recipientAccountId: z.string().optional(),
+});
+
+export const iamEventSchema = z.looseObject({
+  version: z.string().optional(),
+  id: z.string().min(1),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  source: z.literal('aws.iam'),
+  account: z.string().min(1),
+  time: z.string().min(1),
+  region: z.string().min(1),
+  resources: z.array(z.unknown()).optional(),
+  detail: cloudTrailDetailSchema,
+});
+
+export type UserIdentity = z.infer<typeof userIdentitySchema>;
+export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
+export type IamEvent = z.infer<typeof iamEventSchema>;
+
+/** Who made a change, as the notification shows it. */
+export interface Actor {
+  readonly type: string;
+  /** The principal's ARN; for an assumed role, the session ARN. */
+  readonly arn: string;
+  /** For an assumed role, the role that was assumed: what the loop guard compares. */
+  readonly issuerArn: string | undefined;
+  readonly sourceIp: string | undefined;
+  readonly userAgent: string | undefined;
+}
+
+/** The parts of an IAM event every remediation and notification needs, after validation. */
+export interface Change {
+  /** CloudTrail `eventID`; the EventBridge `id` when an old record has none. The idempotency key. */
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly eventTime: string;
+  readonly account: string;
+  readonly region: string;
+  readonly actor: Actor;
+  readonly errorCode: string | undefined;
+  readonly detail: CloudTrailDetail;
+}
+
+/**
+ * Validate an EventBridge event and extract the change. Throws `InvalidEventError` naming every problem
+ * (field path and reason) when the event is not an IAM CloudTrail event.
+ */
+export function parseIamEvent(input: unknown): Change {
+  const parsed = iamEventSchema.safeParse(input);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`);
+    throw new InvalidEventError(`not an IAM CloudTrail event: ${issues.join('; ')}`, issues);
+  }
+  const { detail } = parsed.data;
+  const identity = detail.userIdentity;
+  return {
+    eventId: detail.eventID ?? parsed.data.id,
+    eventName: detail.eventName,
+    eventTime: detail.eventTime,
+    account: detail.recipientAccountId ?? parsed.data.account,
+    region: detail.awsRegion ?? parsed.data.region,
+    actor: {
+      type: identity.type ?? 'Unknown',
+      arn: identity.arn ?? identity.invokedBy ?? identity.principalId ?? 'unknown',
+      issuerArn: identity.sessionContext?.sessionIssuer?.arn,
+      sourceIp: detail.sourceIPAddress,
+      userAgent: detail.userAgent,
+    },
+    errorCode: detail.errorCode,
+    detail,
+  };
+}
+
+/**
+ * Read `requestParameters` (or `responseElements`) of a change with a schema, turning a mismatch into an
+ * `InvalidEventError` that names the event and the fields.
+ */
+export function readParameters<T>(
+  change: Change,
+  schema: z.ZodType<T>,
+  from: 'requestParameters' | 'responseElements' = 'requestParameters',
+): T {
+  const parsed = schema.safeParse(change.detail[from] ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `detail.${from}.${issue.path.join('.')}: ${issue.message}`);
+    throw new InvalidEventError(`${change.eventName} event ${change.eventId} lacks what it needs: ${issues.join('; ')}`, issues);
+  }
+  return parsed.data;
+}

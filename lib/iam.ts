@@ -1,0 +1,140 @@
+import {
+  AttachRolePolicyCommand,
+  DeleteUserPolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetUserPolicyCommand,
+  ListAccessKeysCommand,
+  ListAttachedRolePoliciesCommand,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import type { KeyFacts } from './decisions/access-keys.js';
+import type { Deps } from './deps.js';
+import { AwsCallError, awsErrorName } from './errors.js';
+import type { Action } from './plan.js';
+
+type IamDeps = Pick<Deps, 'iam' | 'sleep' | 'logger'> & { readonly config: { readonly notFoundRetrySeconds: number } };
+
+/** IAM names the error `NoSuchEntity`; SDK v3 exposes the modeled shape name. */
+export function isNoSuchEntity(error: unknown): boolean {
+  const name = awsErrorName(error);
+  return name === 'NoSuchEntityException' || name === 'NoSuchEntity';
+}
+
+/** Returned by `readLive` when the entity stayed missing for the whole retry window. */
+export const GONE = Symbol('gone');
+
+/**
+ * Run an IAM read, retrying `NoSuchEntity` with exponential backoff for up to `notFoundRetrySeconds`:
+ * IAM is eventually consistent, so an entity created a moment ago may not be readable yet.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+ */
+export async function readLive<T>(deps: IamDeps, read: () => Promise<T>): Promise<T | typeof GONE> {
+  const budgetMs = deps.config.notFoundRetrySeconds * 1000;
+  let waitedMs = 0;
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 8000)) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isNoSuchEntity(error)) throw error;
+      if (waitedMs >= budgetMs) return GONE;
+      const wait = Math.min(delayMs, budgetMs - waitedMs);
+      deps.logger.debug('target not found yet, retrying', { waitMs: wait });
+      await deps.sleep(wait);
+      waitedMs += wait;
+    }
+  }
+}
+
+/** The user's access keys, all pages. */
+export async function listAccessKeys(iam: IamDeps['iam'], userName: string): Promise<KeyFacts[]> {
+  const keys: KeyFacts[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+    for (const key of page.AccessKeyMetadata ?? []) {
+      if (key.AccessKeyId && key.CreateDate && key.Status) {
+        keys.push({ accessKeyId: key.AccessKeyId, status: key.Status, createDate: key.CreateDate });
+      }
+    }
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return keys;
+}
+
+export interface RoleFacts {
+  readonly name: string;
+  readonly arn: string;
+  readonly path: string;
+  readonly attachedPolicyArns: string[];
+}
+
+/** The role and its attached managed policies. */
+export async function describeRole(iam: IamDeps['iam'], roleName: string): Promise<RoleFacts> {
+  const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
+  const attachedPolicyArns: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) attachedPolicyArns.push(policy.PolicyArn);
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return { name: role?.RoleName ?? roleName, arn: role?.Arn ?? '', path: role?.Path ?? '/', attachedPolicyArns };
+}
+
+/**
+ * An inline user policy's document, URL-decoded: IAM returns documents URL-encoded (RFC 3986) and the
+ * SDK does not decode them. https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUserPolicy.html
+ */
+export async function getUserPolicyDocument(iam: IamDeps['iam'], userName: string, policyName: string): Promise<string> {
+  const out = await iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName }));
+  if (out.PolicyDocument === undefined) {
+    throw new AwsCallError(`GetUserPolicy returned no document for ${policyName} of user ${userName}`);
+  }
+  return decodeURIComponent(out.PolicyDocument);
+}
+
+/** Make the change an action describes. */
+export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<void> {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      for (const key of action.keys) {
+        await iam.send(
+          new UpdateAccessKeyCommand({ UserName: action.userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }),
+        );
+      }
+      return;
+    case 'detach-policy':
+      await iam.send(new DetachRolePolicyCommand({ RoleName: action.roleName, PolicyArn: action.policyArn }));
+      return;
+    case 'delete-inline-policy':
+      await iam.send(new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName }));
+      return;
+  }
+}
+
+/** Put back what an action removed: the exact inverse of `applyAction`. */
+export async function revertAction(iam: IamDeps['iam'], action: Action): Promise<void> {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      for (const key of action.keys) {
+        await iam.send(
+          new UpdateAccessKeyCommand({ UserName: action.userName, AccessKeyId: key.accessKeyId, Status: 'Active' }),
+        );
+      }
+      return;
+    case 'detach-policy':
+      await iam.send(new AttachRolePolicyCommand({ RoleName: action.roleName, PolicyArn: action.policyArn }));
+      return;
+    case 'delete-inline-policy':
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: action.userName,
+          PolicyName: action.policyName,
+          PolicyDocument: action.policyDocument,
+        }),
+      );
+      return;
+  }
+}

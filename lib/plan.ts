@@ -1,0 +1,78 @@
+import type { Mode, RuleName } from './config.js';
+
+/**
+ * The vocabulary shared by every decision: what iam-warden found and what it does about it. Pure data;
+ * no SDK types, so `lib/decisions/*` stay pure and the sweep can reuse them.
+ */
+
+/** The IAM entity a decision is about. Names are unique per account whatever the path, so they identify it. */
+export interface Resource {
+  readonly type: 'user' | 'role' | 'root';
+  readonly name: string;
+  /** The entity's ARN when IAM told us (it includes the path, which an event does not). */
+  readonly arn?: string;
+}
+
+/** An access key judged too old, with the facts the judgment rests on. */
+export interface StaleKey {
+  readonly accessKeyId: string;
+  /** ISO 8601 creation date of the key. */
+  readonly createDate: string;
+  readonly ageDays: number;
+}
+
+/** One IAM change iam-warden makes (or, in `notify` mode, would make). Each is reversible. */
+export type Action =
+  | { readonly kind: 'deactivate-keys'; readonly userName: string; readonly keys: readonly StaleKey[] }
+  | { readonly kind: 'detach-policy'; readonly roleName: string; readonly policyArn: string }
+  | {
+      readonly kind: 'delete-inline-policy';
+      readonly userName: string;
+      readonly policyName: string;
+      /** The document exactly as IAM returned it (URL-decoded), so it can be put back byte for byte. */
+      readonly policyDocument: string;
+    };
+
+/**
+ * What a decision concludes:
+ * - `none`: nothing to do and nothing worth telling people (compliant, not this rule's business);
+ * - `skip`: nothing done, for a reason people should know (designated admin role, service role...);
+ * - `alert`: something risky that IAM's API cannot fix (the root user's keys); people must act;
+ * - `act`: the action to take.
+ */
+export type Plan =
+  | { readonly kind: 'none'; readonly reason: string }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'alert'; readonly reason: string }
+  | { readonly kind: 'act'; readonly action: Action; readonly reason: string };
+
+/** How a decision ended, as notifications (`outcome` attribute), result events and the CLI report it. */
+export const OUTCOMES = [
+  'remediated',
+  'would-remediate',
+  'skipped',
+  'alert',
+  'ignored',
+  'failed',
+  'rejected',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes that reach people through SNS; the others are logged and put on EventBridge only. */
+export const NOTIFIED_OUTCOMES: ReadonlySet<Outcome> = new Set(['remediated', 'would-remediate', 'skipped', 'alert', 'failed']);
+
+/** The record of one decision: returned by handlers, printed by the CLI, put on EventBridge. */
+export interface Decision {
+  readonly rule: RuleName;
+  readonly mode: Mode;
+  readonly outcome: Outcome;
+  readonly reason: string;
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly resource?: Resource;
+  readonly action?: Action;
+  /** Set when an action was taken or would have been: the key of its audit record, for `iam-warden restore`. */
+  readonly remediationId?: string;
+  /** The error that made the decision `failed` or `rejected`: its name and message. */
+  readonly error?: string;
+}
