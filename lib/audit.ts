@@ -71,10 +71,14 @@ export async function beginRecord(
     return undefined;
   } catch (error) {
     if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
-      throw new AuditWriteError(`could not record ${record.id} before changing ${record.resourceArn}`, { cause: error });
+      throw new AuditWriteError(`could not record ${record.id} before changing ${record.resourceArn}`, {
+        cause: error,
+      });
     }
   }
-  const existing = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id: record.id } }));
+  const existing = await deps.dynamo.send(
+    new GetCommand({ TableName: deps.config.auditTable, Key: { id: record.id } }),
+  );
   return existing.Item as AuditRecord | undefined;
 }
 

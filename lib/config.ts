@@ -77,7 +77,9 @@ const envSchema = z.object({
   MODE_ACCESS_KEYS: mode,
   MODE_ADMIN_POLICY: mode,
   MODE_INLINE_POLICY: mode,
-  OWN_ROLE_ARNS: list.pipe(z.array(z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\//, 'must be role ARNs'))),
+  OWN_ROLE_ARNS: list.pipe(
+    z.array(z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\//, 'must be role ARNs')),
+  ),
   EXEMPT_TAG_KEY: z.string().min(1).max(128).optional(),
   NOT_FOUND_RETRY_SECONDS: z.coerce.number().min(0).max(300).default(60),
 });
@@ -91,7 +93,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')),
   );
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
     throw new ConfigError(`invalid iam-warden configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;

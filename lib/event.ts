@@ -91,7 +91,9 @@ export interface Change {
 export function parseIamEvent(input: unknown): Change {
   const parsed = iamEventSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`);
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(event)'}: ${issue.message}`,
+    );
     throw new InvalidEventError(`not an IAM CloudTrail event: ${issues.join('; ')}`, issues);
   }
   const { detail } = parsed.data;
@@ -125,8 +127,13 @@ export function readParameters<T>(
 ): T {
   const parsed = schema.safeParse(change.detail[from] ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `detail.${from}.${issue.path.join('.')}: ${issue.message}`);
-    throw new InvalidEventError(`${change.eventName} event ${change.eventId} lacks what it needs: ${issues.join('; ')}`, issues);
+    const issues = parsed.error.issues.map(
+      (issue) => `detail.${from}.${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new InvalidEventError(
+      `${change.eventName} event ${change.eventId} lacks what it needs: ${issues.join('; ')}`,
+      issues,
+    );
   }
   return parsed.data;
 }

@@ -14,7 +14,9 @@ import type { Deps } from './deps.js';
 import { AwsCallError, awsErrorName } from './errors.js';
 import type { Action } from './plan.js';
 
-type IamDeps = Pick<Deps, 'iam' | 'sleep' | 'logger'> & { readonly config: { readonly notFoundRetrySeconds: number } };
+type IamDeps = Pick<Deps, 'iam' | 'sleep' | 'logger'> & {
+  readonly config: { readonly notFoundRetrySeconds: number };
+};
 
 /** IAM names the error `NoSuchEntity`; SDK v3 exposes the modeled shape name. */
 export function isNoSuchEntity(error: unknown): boolean {
@@ -77,17 +79,27 @@ export async function describeRole(iam: IamDeps['iam'], roleName: string): Promi
   let marker: string | undefined;
   do {
     const page = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
-    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) attachedPolicyArns.push(policy.PolicyArn);
+    for (const policy of page.AttachedPolicies ?? [])
+      if (policy.PolicyArn) attachedPolicyArns.push(policy.PolicyArn);
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
-  return { name: role?.RoleName ?? roleName, arn: role?.Arn ?? '', path: role?.Path ?? '/', attachedPolicyArns };
+  return {
+    name: role?.RoleName ?? roleName,
+    arn: role?.Arn ?? '',
+    path: role?.Path ?? '/',
+    attachedPolicyArns,
+  };
 }
 
 /**
  * An inline user policy's document, URL-decoded: IAM returns documents URL-encoded (RFC 3986) and the
  * SDK does not decode them. https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUserPolicy.html
  */
-export async function getUserPolicyDocument(iam: IamDeps['iam'], userName: string, policyName: string): Promise<string> {
+export async function getUserPolicyDocument(
+  iam: IamDeps['iam'],
+  userName: string,
+  policyName: string,
+): Promise<string> {
   const out = await iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName }));
   if (out.PolicyDocument === undefined) {
     throw new AwsCallError(`GetUserPolicy returned no document for ${policyName} of user ${userName}`);
@@ -101,7 +113,11 @@ export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<
     case 'deactivate-keys':
       for (const key of action.keys) {
         await iam.send(
-          new UpdateAccessKeyCommand({ UserName: action.userName, AccessKeyId: key.accessKeyId, Status: 'Inactive' }),
+          new UpdateAccessKeyCommand({
+            UserName: action.userName,
+            AccessKeyId: key.accessKeyId,
+            Status: 'Inactive',
+          }),
         );
       }
       return;
@@ -109,7 +125,9 @@ export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<
       await iam.send(new DetachRolePolicyCommand({ RoleName: action.roleName, PolicyArn: action.policyArn }));
       return;
     case 'delete-inline-policy':
-      await iam.send(new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName }));
+      await iam.send(
+        new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName }),
+      );
       return;
   }
 }
@@ -120,7 +138,11 @@ export async function revertAction(iam: IamDeps['iam'], action: Action): Promise
     case 'deactivate-keys':
       for (const key of action.keys) {
         await iam.send(
-          new UpdateAccessKeyCommand({ UserName: action.userName, AccessKeyId: key.accessKeyId, Status: 'Active' }),
+          new UpdateAccessKeyCommand({
+            UserName: action.userName,
+            AccessKeyId: key.accessKeyId,
+            Status: 'Active',
+          }),
         );
       }
       return;

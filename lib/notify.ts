@@ -62,7 +62,9 @@ export function undoCommands(action: Action): string[] {
           `aws iam update-access-key --user-name ${shellQuote(action.userName)} --access-key-id ${key.accessKeyId} --status Active`,
       );
     case 'detach-policy':
-      return [`aws iam attach-role-policy --role-name ${shellQuote(action.roleName)} --policy-arn ${action.policyArn}`];
+      return [
+        `aws iam attach-role-policy --role-name ${shellQuote(action.roleName)} --policy-arn ${action.policyArn}`,
+      ];
     case 'delete-inline-policy':
       if (action.policyDocument.length > DOCUMENT_MAX_IN_MESSAGE) return [];
       return [
@@ -72,7 +74,9 @@ export function undoCommands(action: Action): string[] {
 }
 
 function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}\n[... ${text.length - max} more characters; the audit record holds all of it]`;
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}\n[... ${text.length - max} more characters; the audit record holds all of it]`;
 }
 
 /** Keep a subject within SNS's rules: printable ASCII, one line, under 100 characters. */
@@ -119,11 +123,16 @@ function headline(decision: Decision): string {
 function actionLines(action: Action): string[] {
   switch (action.kind) {
     case 'deactivate-keys':
-      return action.keys.map((key) => `  ${key.accessKeyId}: created ${key.createDate}, ${key.ageDays} days old`);
+      return action.keys.map(
+        (key) => `  ${key.accessKeyId}: created ${key.createDate}, ${key.ageDays} days old`,
+      );
     case 'detach-policy':
       return [`  ${action.policyArn} on role ${action.roleName}`];
     case 'delete-inline-policy':
-      return [`  Policy document of ${action.policyName}:`, truncate(action.policyDocument, DOCUMENT_MAX_IN_MESSAGE)];
+      return [
+        `  Policy document of ${action.policyName}:`,
+        truncate(action.policyDocument, DOCUMENT_MAX_IN_MESSAGE),
+      ];
   }
 }
 
@@ -143,7 +152,12 @@ export function formatNotification(decision: Decision, change: Change): Notifica
   ];
   if (decision.error) lines.push(`Error:       ${decision.error}`);
   if (decision.remediationId) lines.push(`Remediation: ${decision.remediationId}`);
-  if (decision.action) lines.push('', decision.outcome === 'remediated' ? 'Changed:' : 'Concerned:', ...actionLines(decision.action));
+  if (decision.action)
+    lines.push(
+      '',
+      decision.outcome === 'remediated' ? 'Changed:' : 'Concerned:',
+      ...actionLines(decision.action),
+    );
   lines.push(
     '',
     'The change that triggered this:',
@@ -156,7 +170,8 @@ export function formatNotification(decision: Decision, change: Change): Notifica
   if (decision.outcome === 'remediated' && decision.action) {
     const commands = undoCommands(decision.action);
     lines.push('', 'To undo:');
-    if (decision.remediationId) lines.push(`  npx iam-warden restore ${decision.remediationId}`, '  or with the AWS CLI:');
+    if (decision.remediationId)
+      lines.push(`  npx iam-warden restore ${decision.remediationId}`, '  or with the AWS CLI:');
     lines.push(...commands.map((command) => `  ${command}`));
   }
   return {
@@ -167,14 +182,20 @@ export function formatNotification(decision: Decision, change: Change): Notifica
 }
 
 /** Publish a decision's notification to the topic. */
-export async function publishNotification(deps: Pick<Deps, 'sns' | 'config'>, notification: Notification): Promise<void> {
+export async function publishNotification(
+  deps: Pick<Deps, 'sns' | 'config'>,
+  notification: Notification,
+): Promise<void> {
   await deps.sns.send(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
       Subject: notification.subject,
       Message: notification.body,
       MessageAttributes: Object.fromEntries(
-        Object.entries(notification.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        Object.entries(notification.attributes).map(([name, value]) => [
+          name,
+          { DataType: 'String', StringValue: value },
+        ]),
       ),
     }),
   );
@@ -184,7 +205,10 @@ export async function publishNotification(deps: Pick<Deps, 'sns' | 'config'>, no
 export function resultDetail(decision: Decision, change: Change | undefined): Record<string, unknown> {
   const action =
     decision.action?.kind === 'delete-inline-policy'
-      ? { ...decision.action, policyDocument: truncate(decision.action.policyDocument, DOCUMENT_MAX_IN_MESSAGE) }
+      ? {
+          ...decision.action,
+          policyDocument: truncate(decision.action.policyDocument, DOCUMENT_MAX_IN_MESSAGE),
+        }
       : decision.action;
   return {
     ...decision,

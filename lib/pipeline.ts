@@ -28,7 +28,8 @@ function partitionOf(change: Change): string {
  * writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`).
  */
 function ignoreReason(rule: Rule<unknown>, deps: Deps, change: Change): string | undefined {
-  if (change.errorCode !== undefined) return `the ${change.eventName} call failed (${change.errorCode}); nothing changed`;
+  if (change.errorCode !== undefined)
+    return `the ${change.eventName} call failed (${change.errorCode}); nothing changed`;
   const issuer = change.actor.issuerArn?.toLowerCase();
   if (issuer !== undefined && deps.config.ownRoleArns.some((arn) => arn.toLowerCase() === issuer)) {
     return `made by iam-warden's own role ${change.actor.issuerArn}`;
@@ -58,7 +59,13 @@ async function report(deps: Deps, decision: Decision, change: Change | undefined
   await putResultEvent(deps, decision, change);
 }
 
-function auditRecordFor(deps: Deps, rule: Rule<unknown>, change: Change, resource: Resource, plan: ActPlan): AuditRecord {
+function auditRecordFor(
+  deps: Deps,
+  rule: Rule<unknown>,
+  change: Change,
+  resource: Resource,
+  plan: ActPlan,
+): AuditRecord {
   const mode = deps.config.modes[rule.name];
   return {
     id: remediationId(rule.name, change.eventId),
@@ -87,12 +94,24 @@ type ActPlan = Extract<Plan, { kind: 'act' }>;
  * Act on a plan per mode. The before-state is recorded first; a record that exists already means a
  * redelivery, which resumes where the first delivery stopped instead of acting twice.
  */
-async function carryOut(deps: Deps, rule: Rule<unknown>, change: Change, base: Omit<Decision, 'outcome' | 'reason'>, plan: ActPlan): Promise<Concluded> {
+async function carryOut(
+  deps: Deps,
+  rule: Rule<unknown>,
+  change: Change,
+  base: Omit<Decision, 'outcome' | 'reason'>,
+  plan: ActPlan,
+): Promise<Concluded> {
   const record = auditRecordFor(deps, rule, change, base.resource as Resource, plan);
   const acting = { ...base, action: plan.action, remediationId: record.id, reason: plan.reason };
   const existing = await beginRecord(deps, record);
   if (existing?.notifiedAt !== undefined) {
-    return { decision: { ...acting, outcome: 'ignored', reason: `already handled as ${record.id} (duplicate delivery)` } };
+    return {
+      decision: {
+        ...acting,
+        outcome: 'ignored',
+        reason: `already handled as ${record.id} (duplicate delivery)`,
+      },
+    };
   }
   if (record.mode !== 'enforce') return { decision: { ...acting, outcome: 'would-remediate' } };
   if (existing?.status !== 'applied') {
@@ -108,7 +127,12 @@ async function carryOut(deps: Deps, rule: Rule<unknown>, change: Change, base: O
 }
 
 async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<Concluded> {
-  const base = { rule: rule.name, mode: deps.config.modes[rule.name], eventId: change.eventId, eventName: change.eventName };
+  const base = {
+    rule: rule.name,
+    mode: deps.config.modes[rule.name],
+    eventId: change.eventId,
+    eventName: change.eventName,
+  };
   const ignored = ignoreReason(rule as Rule<unknown>, deps, change);
   if (ignored !== undefined) return { decision: { ...base, outcome: 'ignored', reason: ignored } };
   let targeted: ReturnType<Rule<T>['target']>;
@@ -124,11 +148,20 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     plan = 'plan' in targeted ? targeted.plan : await rule.evaluate(deps, targeted.target, change);
   } catch (error) {
     const reason = 'the live IAM state could not be read';
-    return { decision: { ...withResource, outcome: 'failed', reason, error: describeError(error) }, failure: error };
+    return {
+      decision: { ...withResource, outcome: 'failed', reason, error: describeError(error) },
+      failure: error,
+    };
   }
   if (plan === undefined) {
     const { type, name } = targeted.resource;
-    return { decision: { ...withResource, outcome: 'ignored', reason: `${type} ${name} no longer exists (target gone)` } };
+    return {
+      decision: {
+        ...withResource,
+        outcome: 'ignored',
+        reason: `${type} ${name} no longer exists (target gone)`,
+      },
+    };
   }
   switch (plan.kind) {
     case 'none':
@@ -153,7 +186,9 @@ export async function handleEvent<T>(rule: Rule<T>, deps: Deps, event: unknown):
   try {
     change = parseIamEvent(event);
     if (!rule.eventNames.includes(change.eventName)) {
-      throw new InvalidEventError(`${change.eventName} is not handled by ${rule.name} (it handles ${rule.eventNames.join(', ')})`);
+      throw new InvalidEventError(
+        `${change.eventName} is not handled by ${rule.name} (it handles ${rule.eventNames.join(', ')})`,
+      );
     }
     concluded = await evaluate(deps, rule, change);
   } catch (error) {
@@ -173,7 +208,10 @@ export async function handleEvent<T>(rule: Rule<T>, deps: Deps, event: unknown):
   }
   const { decision, failure } = concluded;
   await report(deps, decision, change);
-  if (decision.remediationId !== undefined && (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')) {
+  if (
+    decision.remediationId !== undefined &&
+    (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')
+  ) {
     await updateRecord(deps, decision.remediationId, { notified: true });
   }
   if (failure !== undefined) throw failure;

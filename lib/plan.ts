@@ -59,7 +59,13 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outcomes that reach people through SNS; the others are logged and put on EventBridge only. */
-export const NOTIFIED_OUTCOMES: ReadonlySet<Outcome> = new Set(['remediated', 'would-remediate', 'skipped', 'alert', 'failed']);
+export const NOTIFIED_OUTCOMES: ReadonlySet<Outcome> = new Set([
+  'remediated',
+  'would-remediate',
+  'skipped',
+  'alert',
+  'failed',
+]);
 
 /** The record of one decision: returned by handlers, printed by the CLI, put on EventBridge. */
 export interface Decision {

@@ -1,19 +1,37 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+import { type CollectionTag, parse, type ScalarTag } from 'yaml';
 
 /** The repository's `template.yaml`, the one source of the rule patterns and the esbuild settings. */
 export const TEMPLATE_PATH = fileURLToPath(new URL('../template.yaml', import.meta.url));
 
 const INTRINSICS = [
-  'Ref', 'Condition', 'Base64', 'Cidr', 'FindInMap', 'GetAtt', 'GetAZs', 'ImportValue', 'Join', 'Select',
-  'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or',
+  'Ref',
+  'Condition',
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
 ];
 
 /** CloudFormation's short-form intrinsics (`!Ref x`) read as their long form (`{ Ref: x }`). */
 const tags: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => {
   const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-  const wrap = (value: unknown) => ({ [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value });
+  const wrap = (value: unknown) => ({
+    [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
+  });
   return [
     { tag: `!${name}`, resolve: (value: string) => wrap(value) } satisfies ScalarTag,
     { tag: `!${name}`, collection: 'seq', resolve: (value) => wrap(value.toJSON()) } satisfies CollectionTag,
@@ -35,7 +53,11 @@ export interface Template {
 
 /** Read and parse a SAM template, intrinsics included. */
 export function loadTemplate(path: string = TEMPLATE_PATH): Template {
-  return parse(readFileSync(path, 'utf8'), { customTags: tags, merge: false, maxAliasCount: 1000 }) as Template;
+  return parse(readFileSync(path, 'utf8'), {
+    customTags: tags,
+    merge: false,
+    maxAliasCount: 1000,
+  }) as Template;
 }
 
 /** An EventBridge rule of a function, as declared in the template. */
@@ -58,7 +80,10 @@ export function templateRules(template: Template = loadTemplate()): TemplateRule
   return Object.entries(template.Resources).flatMap(([logicalId, resource]) => {
     if (resource.Type !== 'AWS::Serverless::Function') return [];
     const functionName = functionFolder(resource);
-    const events = (resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: { Pattern?: unknown } }>;
+    const events = (resource.Properties?.Events ?? {}) as Record<
+      string,
+      { Type: string; Properties: { Pattern?: unknown } }
+    >;
     return Object.entries(events)
       .filter(([, event]) => event.Type === 'EventBridgeRule' || event.Type === 'CloudWatchEvent')
       .filter(([, event]) => event.Properties.Pattern !== undefined && functionName !== undefined)

@@ -24,7 +24,9 @@ interface SamEsbuildProperties {
 /** SAM's `key=value` list properties (`.js=.mjs`, `js=...`) as esbuild's maps. */
 function pairs(list: string[] | undefined): Record<string, string> | undefined {
   if (!list) return undefined;
-  return Object.fromEntries(list.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    list.map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]),
+  );
 }
 
 /** The esbuild options SAM derives from a function's BuildProperties. */
@@ -60,7 +62,9 @@ for (const [logicalId, resource] of Object.entries(template.Resources)) {
   const outdir = join(dist, name);
   mkdirSync(outdir, { recursive: true });
   const codeUri = resolve(root, String(resource.Properties?.CodeUri ?? '.'));
-  const result = await build(esbuildOptions(resource.Metadata.BuildProperties as SamEsbuildProperties, codeUri, outdir));
+  const result = await build(
+    esbuildOptions(resource.Metadata.BuildProperties as SamEsbuildProperties, codeUri, outdir),
+  );
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   console.log(`built ${name} (${logicalId}) -> dist/${name}`);
 }

@@ -33,7 +33,10 @@ export function decideAccessKeys(input: AccessKeyInput): Plan {
       ageDays: Math.floor((input.now.getTime() - key.createDate.getTime()) / DAY_MS),
     }));
   if (stale.length === 0) {
-    return { kind: 'none', reason: `no active access key of ${input.userName} is older than ${input.maxKeyAgeDays} days` };
+    return {
+      kind: 'none',
+      reason: `no active access key of ${input.userName} is older than ${input.maxKeyAgeDays} days`,
+    };
   }
   const ages = stale.map((key) => `${key.accessKeyId} (${key.ageDays} days)`).join(', ');
   return {

@@ -15,7 +15,10 @@ export function isAdministratorAccess(policyArn: string): boolean {
  * `arn:` is matched against the role ARN, any other against the name; `*` matches any run of characters
  * and `?` one character; matching ignores case, as IAM does for role names.
  */
-export function isDesignatedAdminRole(role: { name: string; arn?: string | undefined }, patterns: readonly string[]): string | undefined {
+export function isDesignatedAdminRole(
+  role: { name: string; arn?: string | undefined },
+  patterns: readonly string[],
+): string | undefined {
   return patterns.find((pattern) => {
     const subject = pattern.startsWith('arn:') ? role.arn : role.name;
     return subject !== undefined && globToRegExp(pattern).test(subject);
@@ -50,7 +53,10 @@ export function decideAdminPolicy(input: AdminPolicyInput): Plan {
   }
   const reserved = RESERVED_PATHS.find((path) => role.path.startsWith(path));
   if (reserved !== undefined) {
-    return { kind: 'skip', reason: `role ${role.name} is under ${reserved}, which AWS manages and IAM will not let us modify` };
+    return {
+      kind: 'skip',
+      reason: `role ${role.name} is under ${reserved}, which AWS manages and IAM will not let us modify`,
+    };
   }
   const pattern = isDesignatedAdminRole(role, input.adminRolePatterns);
   if (pattern !== undefined) {

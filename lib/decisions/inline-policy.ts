@@ -19,7 +19,9 @@ export function isDenyOnly(policyDocument: string): boolean {
   const statements = Array.isArray(statement) ? statement : [statement];
   return (
     statements.length > 0 &&
-    statements.every((item) => typeof item === 'object' && item !== null && (item as { Effect?: unknown }).Effect === 'Deny')
+    statements.every(
+      (item) => typeof item === 'object' && item !== null && (item as { Effect?: unknown }).Effect === 'Deny',
+    )
   );
 }
 
@@ -40,7 +42,10 @@ export function decideInlinePolicy(input: InlinePolicyInput): Plan {
     return { kind: 'skip', reason: `${policyName} is AWS's compromised-key quarantine policy; it stays` };
   }
   if (isDenyOnly(policyDocument)) {
-    return { kind: 'skip', reason: `inline policy ${policyName} only denies; deleting it would widen ${userName}'s access` };
+    return {
+      kind: 'skip',
+      reason: `inline policy ${policyName} only denies; deleting it would widen ${userName}'s access`,
+    };
   }
   return {
     kind: 'act',

@@ -52,17 +52,26 @@ export const accessKeysRule: Rule<KeyTarget> = {
       if (params.status !== 'Active') {
         return {
           resource: { type: 'user', name: params.userName ?? 'self' },
-          plan: { kind: 'none', reason: `UpdateAccessKey set ${params.accessKeyId} ${params.status}, not Active` },
+          plan: {
+            kind: 'none',
+            reason: `UpdateAccessKey set ${params.accessKeyId} ${params.status}, not Active`,
+          },
         };
       }
       const owner = ownerOf(change, params.userName);
       if (owner === 'root') return rootAlert(change, `reactivated access key ${params.accessKeyId}`);
-      return { resource: { type: 'user', name: owner }, target: { userName: owner, createdKeyId: undefined } };
+      return {
+        resource: { type: 'user', name: owner },
+        target: { userName: owner, createdKeyId: undefined },
+      };
     }
     const owner = ownerOf(change, readParameters(change, createParams).userName);
-    const created = change.detail.responseElements ? readParameters(change, createResponse, 'responseElements') : undefined;
+    const created = change.detail.responseElements
+      ? readParameters(change, createResponse, 'responseElements')
+      : undefined;
     const createdKeyId = created?.accessKey.accessKeyId;
-    if (owner === 'root') return rootAlert(change, `created access key ${createdKeyId ?? '(id not recorded)'}`);
+    if (owner === 'root')
+      return rootAlert(change, `created access key ${createdKeyId ?? '(id not recorded)'}`);
     return { resource: { type: 'user', name: owner }, target: { userName: owner, createdKeyId } };
   },
 
