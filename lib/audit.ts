@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode, RuleName } from './config.js';
+import type { HistoryEntry } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, awsErrorName } from './errors.js';
 import type { Action, Resource } from './plan.js';
@@ -13,6 +14,7 @@ export type AuditStatus = 'pending' | 'applied' | 'failed' | 'notified-only';
 
 /** The durable record of one remediation: everything needed to explain it and to put things back. */
 export interface AuditRecord {
+  readonly kind: 'remediation';
   readonly id: string;
   readonly createdAt: string;
   readonly rule: RuleName;
@@ -34,7 +36,23 @@ export interface AuditRecord {
   };
   readonly notifiedAt?: string;
   readonly error?: string;
+  /** Set once `iam-warden restore` put the before-state back: the ID of the restore record. */
+  readonly restoredBy?: string;
 }
+
+/** The record of a restore: who put what back, and until when iam-warden must not undo it again. */
+export interface RestoreRecord {
+  readonly kind: 'restore';
+  readonly id: string;
+  readonly createdAt: string;
+  readonly resourceArn: string;
+  /** The remediation that was undone. */
+  readonly restores: string;
+  readonly restoredBy: string;
+  readonly graceUntil: string;
+}
+
+export type AuditEntry = AuditRecord | RestoreRecord;
 
 /**
  * A remediation's ID, derived from what triggered it so a redelivered event maps to the same record.
@@ -114,4 +132,50 @@ export async function updateRecord(
       ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
     }),
   );
+}
+
+/**
+ * Every audit entry about a resource since a time, newest first (the `byResource` index). One query serves
+ * both guards: restores still in their grace period and the resource's recent remediations.
+ */
+export async function resourceHistory(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  resourceArn: string,
+  since: string,
+): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.dynamo.send(
+      new QueryCommand({
+        TableName: deps.config.auditTable,
+        IndexName: 'byResource',
+        KeyConditionExpression: 'resourceArn = :arn AND createdAt >= :since',
+        ExpressionAttributeValues: { ':arn': resourceArn, ':since': since },
+        ScanIndexForward: false,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    entries.push(...((page.Items ?? []) as AuditEntry[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return entries;
+}
+
+/** The guards' view of an audit entry. */
+export function toHistoryEntry(entry: AuditEntry): HistoryEntry {
+  return entry.kind === 'restore'
+    ? {
+        kind: 'restore',
+        createdAt: entry.createdAt,
+        graceUntil: entry.graceUntil,
+        restoredBy: entry.restoredBy,
+      }
+    : {
+        kind: 'remediation',
+        id: entry.id,
+        rule: entry.rule,
+        status: entry.status,
+        createdAt: entry.createdAt,
+      };
 }

@@ -6,18 +6,18 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config.js';
 import type { Clients, Deps } from './deps.js';
+import { iamWardenRetryStrategy } from './retry.js';
 
 /**
  * The SDK clients, configured from the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL`,
  * credentials): the same code talks to AWS in Lambda, to moto in tests and the demo.
  */
 export function createClients(): Clients {
-  const retry = { maxAttempts: 8 };
   return {
-    iam: new IAMClient(retry),
-    sns: new SNSClient(retry),
-    events: new EventBridgeClient(retry),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(retry), {
+    iam: new IAMClient({ retryStrategy: iamWardenRetryStrategy() }),
+    sns: new SNSClient({ retryStrategy: iamWardenRetryStrategy() }),
+    events: new EventBridgeClient({ retryStrategy: iamWardenRetryStrategy() }),
+    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy() }), {
       marshallOptions: { removeUndefinedValues: true },
     }),
   };

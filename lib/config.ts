@@ -48,6 +48,11 @@ export interface Config {
   readonly exemptTagKey: string | undefined;
   /** How long a target that is missing is retried before the event is recorded as "target gone". */
   readonly notFoundRetrySeconds: number;
+  /** After `iam-warden restore`, matching events for the resource only notify for this long. */
+  readonly restoreGraceHours: number;
+  /** A resource remediated this many times by one rule within `repeatWindowHours` is escalated, not fought. */
+  readonly repeatLimit: number;
+  readonly repeatWindowHours: number;
 }
 
 const list = z
@@ -82,6 +87,17 @@ const envSchema = z.object({
   ),
   EXEMPT_TAG_KEY: z.string().min(1).max(128).optional(),
   NOT_FOUND_RETRY_SECONDS: z.coerce.number().min(0).max(300).default(60),
+  RESTORE_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  REPEAT_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(1000).default(3),
+  REPEAT_WINDOW_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
 });
 
 /**
@@ -114,5 +130,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ownRoleArns: Object.freeze(e.OWN_ROLE_ARNS),
     exemptTagKey: e.EXEMPT_TAG_KEY,
     notFoundRetrySeconds: e.NOT_FOUND_RETRY_SECONDS,
+    restoreGraceHours: e.RESTORE_GRACE_HOURS,
+    repeatLimit: e.REPEAT_LIMIT,
+    repeatWindowHours: e.REPEAT_WINDOW_HOURS,
   });
 }

@@ -11,6 +11,16 @@ export class ConfigError extends IamWardenError {
   override name = 'ConfigError';
 }
 
+/** A command line iam-warden cannot make sense of (unknown command, missing argument, bad flag value). */
+export class UsageError extends ConfigError {
+  override name = 'UsageError';
+}
+
+/** An EventBridge event pattern EventBridge would reject, or that uses an operator iam-warden does not know. */
+export class InvalidPatternError extends IamWardenError {
+  override name = 'InvalidPatternError';
+}
+
 /** An incoming event is not one iam-warden can act on (malformed, unexpected shape or name). */
 export class InvalidEventError extends IamWardenError {
   override name = 'InvalidEventError';

@@ -71,8 +71,11 @@ export interface Actor {
   readonly userAgent: string | undefined;
 }
 
-/** The parts of an IAM event every remediation and notification needs, after validation. */
-export interface Change {
+/**
+ * What caused a decision, as notifications and audit records describe it: an IAM event, or a sweep run
+ * (whose `eventId` names the run and the resource, and whose actor is iam-warden itself).
+ */
+export interface Trigger {
   /** CloudTrail `eventID`; the EventBridge `id` when an old record has none. The idempotency key. */
   readonly eventId: string;
   readonly eventName: string;
@@ -80,6 +83,10 @@ export interface Change {
   readonly account: string;
   readonly region: string;
   readonly actor: Actor;
+}
+
+/** The parts of an IAM event every remediation and notification needs, after validation. */
+export interface Change extends Trigger {
   readonly errorCode: string | undefined;
   readonly detail: CloudTrailDetail;
 }

@@ -6,13 +6,15 @@ import {
   GetUserPolicyCommand,
   ListAccessKeysCommand,
   ListAttachedRolePoliciesCommand,
+  ListRoleTagsCommand,
+  ListUserTagsCommand,
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import type { KeyFacts } from './decisions/access-keys.js';
 import type { Deps } from './deps.js';
 import { AwsCallError, awsErrorName } from './errors.js';
-import type { Action } from './plan.js';
+import type { Action, Resource } from './plan.js';
 
 type IamDeps = Pick<Deps, 'iam' | 'sleep' | 'logger'> & {
   readonly config: { readonly notFoundRetrySeconds: number };
@@ -159,4 +161,26 @@ export async function revertAction(iam: IamDeps['iam'], action: Action): Promise
       );
       return;
   }
+}
+
+/**
+ * The value of one tag of a user or role, or undefined when it has none. Reads all tag pages: IAM allows 50
+ * tags per entity. Errors propagate: callers must fail closed.
+ */
+export async function readTag(
+  iam: IamDeps['iam'],
+  resource: Resource,
+  key: string,
+): Promise<string | undefined> {
+  let marker: string | undefined;
+  do {
+    const page =
+      resource.type === 'role'
+        ? await iam.send(new ListRoleTagsCommand({ RoleName: resource.name, Marker: marker }))
+        : await iam.send(new ListUserTagsCommand({ UserName: resource.name, Marker: marker }));
+    const tag = page.Tags?.find((candidate) => candidate.Key === key);
+    if (tag) return tag.Value ?? '';
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Deps } from './deps.js';
-import type { Change } from './event.js';
+import type { Trigger } from './event.js';
 import type { Action, Decision, Resource } from './plan.js';
 
 /** SNS subjects must be ASCII, without line breaks, and shorter than 100 characters. */
@@ -98,7 +98,9 @@ function subjectOf(decision: Decision, account: string): string {
         ? `iam-warden: FAILED to ${words.verb} ${words.object}`
         : `iam-warden: FAILED to evaluate ${decision.eventName} on ${describeResource(decision.resource)}`;
     case 'alert':
-      return `iam-warden: CRITICAL ${decision.eventName} by the root user in account ${account}`;
+      return decision.resource?.type === 'root'
+        ? `iam-warden: CRITICAL ${decision.eventName} by the root user in account ${account}`
+        : `iam-warden: CRITICAL repeat offender ${describeResource(decision.resource)} (${decision.rule})`;
     default:
       return `iam-warden: ${decision.outcome} ${decision.eventName} on ${describeResource(decision.resource)}`;
   }
@@ -114,7 +116,9 @@ function headline(decision: Decision): string {
     case 'failed':
       return `iam-warden FAILED to ${words ? `${words.verb} ${words.object}` : `evaluate ${decision.eventName}`}. Check it by hand.`;
     case 'alert':
-      return 'CRITICAL: the root user has an access key. iam-warden cannot act on root keys; a person must.';
+      return decision.resource?.type === 'root'
+        ? 'CRITICAL: the root user has an access key. iam-warden cannot act on root keys; a person must.'
+        : `CRITICAL: iam-warden stopped remediating ${describeResource(decision.resource)}; a person must find out why it keeps coming back.`;
     default:
       return `iam-warden left ${describeResource(decision.resource)} unchanged.`;
   }
@@ -140,7 +144,7 @@ function actionLines(action: Action): string[] {
  * The SNS message for a decision: a subject that says what happened to what, a body a person can act on
  * (who, when, where, what, why, how to undo) and the attributes subscription filters use.
  */
-export function formatNotification(decision: Decision, change: Change): Notification {
+export function formatNotification(decision: Decision, change: Trigger): Notification {
   const { actor } = change;
   const lines = [
     headline(decision),
@@ -202,7 +206,7 @@ export async function publishNotification(
 }
 
 /** The result event's detail: the decision, with any policy document cut to fit EventBridge's limit. */
-export function resultDetail(decision: Decision, change: Change | undefined): Record<string, unknown> {
+export function resultDetail(decision: Decision, change: Trigger | undefined): Record<string, unknown> {
   const action =
     decision.action?.kind === 'delete-inline-policy'
       ? {
@@ -223,7 +227,7 @@ export function resultDetail(decision: Decision, change: Change | undefined): Re
 export async function putResultEvent(
   deps: Pick<Deps, 'events' | 'config' | 'logger'>,
   decision: Decision,
-  change: Change | undefined,
+  change: Trigger | undefined,
 ): Promise<void> {
   const out = await deps.events.send(
     new PutEventsCommand({

@@ -1,25 +1,38 @@
-import { type AuditRecord, beginRecord, remediationId, resourceArnOf, updateRecord } from './audit.js';
+import {
+  type AuditRecord,
+  beginRecord,
+  remediationId,
+  resourceArnOf,
+  resourceHistory,
+  toHistoryEntry,
+  updateRecord,
+} from './audit.js';
+import type { Mode, RuleName } from './config.js';
+import { type Guard, guardAction } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { InvalidEventError } from './errors.js';
-import { type Change, parseIamEvent } from './event.js';
-import { applyAction } from './iam.js';
+import { type Change, parseIamEvent, type Trigger } from './event.js';
+import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
 import { type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
 import type { Rule } from './rules/rule.js';
 
-/** A decision, and the error to rethrow after reporting it when it is a failure. */
-interface Concluded {
+/** A decision, and the error to rethrow once it is reported, when it is a failure. */
+export interface Concluded {
   readonly decision: Decision;
   readonly failure?: unknown;
 }
+
+type ActPlan = Extract<Plan, { kind: 'act' }>;
+type Base = Omit<Decision, 'outcome' | 'reason'> & { readonly resource: Resource };
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** The partition of the account, read from the caller's ARN (`arn:aws-cn:...`). */
-function partitionOf(change: Change): string {
-  return /^arn:(aws[\w-]*):/.exec(change.actor.arn)?.[1] ?? 'aws';
+function partitionOf(trigger: Trigger): string {
+  return /^arn:(aws[\w-]*):/.exec(trigger.actor.arn)?.[1] ?? 'aws';
 }
 
 /**
@@ -27,83 +40,70 @@ function partitionOf(change: Change): string {
  * role behind the caller's session with iam-warden's own roles; the rule patterns also never match our own
  * writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`).
  */
-function ignoreReason(rule: Rule<unknown>, deps: Deps, change: Change): string | undefined {
+function ignoreReason(rule: RuleName, deps: Deps, change: Change): string | undefined {
   if (change.errorCode !== undefined)
     return `the ${change.eventName} call failed (${change.errorCode}); nothing changed`;
   const issuer = change.actor.issuerArn?.toLowerCase();
   if (issuer !== undefined && deps.config.ownRoleArns.some((arn) => arn.toLowerCase() === issuer)) {
     return `made by iam-warden's own role ${change.actor.issuerArn}`;
   }
-  if (deps.config.modes[rule.name] === 'off') return `rule ${rule.name} is off`;
+  if (deps.config.modes[rule] === 'off') return `rule ${rule} is off`;
   return undefined;
 }
 
-/** Log every decision, notify people of those worth their attention, and put a result event for machines. */
-async function report(deps: Deps, decision: Decision, change: Change | undefined): Promise<void> {
-  const fields = {
-    rule: decision.rule,
-    outcome: decision.outcome,
-    reason: decision.reason,
-    eventId: decision.eventId,
-    eventName: decision.eventName,
-    principalArn: change?.actor.arn,
-    resource: decision.resource,
-    remediationId: decision.remediationId,
-    error: decision.error,
-  };
-  if (decision.outcome === 'failed' || decision.outcome === 'rejected') deps.logger.error('decision', fields);
-  else deps.logger.info('decision', fields);
-  if (change !== undefined && NOTIFIED_OUTCOMES.has(decision.outcome)) {
-    await publishNotification(deps, formatNotification(decision, change));
-  }
-  await putResultEvent(deps, decision, change);
-}
-
-function auditRecordFor(
+/**
+ * Read what the guards need: the exemption tag (only when exemptions are configured) and the resource's
+ * recent audit history (one query). Any failure propagates: the caller fails closed.
+ */
+async function checkGuards(
   deps: Deps,
-  rule: Rule<unknown>,
-  change: Change,
+  rule: RuleName,
+  id: string,
   resource: Resource,
-  plan: ActPlan,
-): AuditRecord {
-  const mode = deps.config.modes[rule.name];
-  return {
-    id: remediationId(rule.name, change.eventId),
-    createdAt: deps.clock().toISOString(),
-    rule: rule.name,
-    mode,
-    status: mode === 'enforce' ? 'pending' : 'notified-only',
-    resourceArn: resourceArnOf(resource, change.account, partitionOf(change)),
-    resource,
-    action: plan.action,
-    reason: plan.reason,
-    trigger: {
-      eventId: change.eventId,
-      eventName: change.eventName,
-      eventTime: change.eventTime,
-      principalArn: change.actor.arn,
-      sourceIp: change.actor.sourceIp,
-      userAgent: change.actor.userAgent,
-    },
-  };
+  resourceArn: string,
+): Promise<Guard> {
+  const { config } = deps;
+  const key = config.exemptTagKey;
+  const value =
+    key !== undefined && resource.type !== 'root' ? await readTag(deps.iam, resource, key) : undefined;
+  const lookBackHours = Math.max(config.repeatWindowHours, config.restoreGraceHours);
+  const now = deps.clock();
+  const since = new Date(now.getTime() - lookBackHours * 3_600_000).toISOString();
+  const history = (await resourceHistory(deps, resourceArn, since)).map(toHistoryEntry);
+  return guardAction({
+    rule,
+    now,
+    exemptTag: key !== undefined && value !== undefined ? { key, value } : undefined,
+    history,
+    remediationId: id,
+    repeatLimit: config.repeatLimit,
+    repeatWindowHours: config.repeatWindowHours,
+  });
 }
-
-type ActPlan = Extract<Plan, { kind: 'act' }>;
 
 /**
- * Act on a plan per mode. The before-state is recorded first; a record that exists already means a
- * redelivery, which resumes where the first delivery stopped instead of acting twice.
+ * Act on a plan in a mode. The before-state is recorded first; if that fails, nothing is changed. A record
+ * that exists already means a redelivery, which resumes where the first delivery stopped instead of acting
+ * twice, and is ignored if it was already notified.
  */
 async function carryOut(
   deps: Deps,
-  rule: Rule<unknown>,
-  change: Change,
-  base: Omit<Decision, 'outcome' | 'reason'>,
+  record: AuditRecord,
+  base: Base,
   plan: ActPlan,
+  reason: string,
 ): Promise<Concluded> {
-  const record = auditRecordFor(deps, rule, change, base.resource as Resource, plan);
-  const acting = { ...base, action: plan.action, remediationId: record.id, reason: plan.reason };
-  const existing = await beginRecord(deps, record);
+  const acting = { ...base, mode: record.mode, action: plan.action, remediationId: record.id, reason };
+  let existing: AuditRecord | undefined;
+  try {
+    existing = await beginRecord(deps, record);
+  } catch (error) {
+    const failed = `${reason}; not changed because the before-state could not be recorded`;
+    return {
+      decision: { ...acting, outcome: 'failed', reason: failed, error: describeError(error) },
+      failure: error,
+    };
+  }
   if (existing?.notifiedAt !== undefined) {
     return {
       decision: {
@@ -126,6 +126,131 @@ async function carryOut(
   return { decision: { ...acting, outcome: 'remediated' } };
 }
 
+/**
+ * Turn a plan into a decision, acting per mode and guards. Shared by the event path and the sweep: the same
+ * guards (exemption tag, grace after restore, repeat offenders), audit records and modes apply to both.
+ * `plan` undefined means the target no longer exists.
+ */
+export async function conclude(
+  deps: Deps,
+  rule: RuleName,
+  trigger: Trigger,
+  resource: Resource,
+  plan: Plan | undefined,
+): Promise<Concluded> {
+  const base: Base = {
+    rule,
+    mode: deps.config.modes[rule],
+    eventId: trigger.eventId,
+    eventName: trigger.eventName,
+    resource,
+  };
+  if (plan === undefined) {
+    return {
+      decision: {
+        ...base,
+        outcome: 'ignored',
+        reason: `${resource.type} ${resource.name} no longer exists (target gone)`,
+      },
+    };
+  }
+  switch (plan.kind) {
+    case 'none':
+      return { decision: { ...base, outcome: 'ignored', reason: plan.reason } };
+    case 'skip':
+      return { decision: { ...base, outcome: 'skipped', reason: plan.reason } };
+    case 'alert':
+      return { decision: { ...base, outcome: 'alert', reason: plan.reason } };
+    case 'act':
+      break;
+  }
+  const id = remediationId(rule, trigger.eventId);
+  const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger));
+  let guard: Guard;
+  try {
+    guard = await checkGuards(deps, rule, id, resource, resourceArn);
+  } catch (error) {
+    const reason = `${plan.reason}; not changed: the exemption tag or audit history could not be read (failing closed)`;
+    return {
+      decision: { ...base, action: plan.action, outcome: 'failed', reason, error: describeError(error) },
+      failure: error,
+    };
+  }
+  if (guard.kind === 'exempt')
+    return { decision: { ...base, action: plan.action, outcome: 'skipped', reason: guard.reason } };
+  if (guard.kind === 'escalate') {
+    return {
+      decision: { ...base, action: plan.action, outcome: 'alert', reason: `${plan.reason}; ${guard.reason}` },
+    };
+  }
+  const mode: Mode = guard.kind === 'grace' ? 'notify' : deps.config.modes[rule];
+  const record: AuditRecord = {
+    kind: 'remediation',
+    id,
+    createdAt: deps.clock().toISOString(),
+    rule,
+    mode,
+    status: mode === 'enforce' ? 'pending' : 'notified-only',
+    resourceArn,
+    resource,
+    action: plan.action,
+    reason: plan.reason,
+    trigger: {
+      eventId: trigger.eventId,
+      eventName: trigger.eventName,
+      eventTime: trigger.eventTime,
+      principalArn: trigger.actor.arn,
+      sourceIp: trigger.actor.sourceIp,
+      userAgent: trigger.actor.userAgent,
+    },
+  };
+  return carryOut(
+    deps,
+    record,
+    base,
+    plan,
+    guard.kind === 'grace' ? `${plan.reason}; ${guard.reason}` : plan.reason,
+  );
+}
+
+/**
+ * Log every decision, notify people of those worth their attention, put a result event for machines, then
+ * stamp the audit record as notified (a redelivery after this point is a no-op). A failure is rethrown
+ * after it has been reported, so Lambda's retries and failure destination apply.
+ */
+export async function publish(
+  deps: Deps,
+  concluded: Concluded,
+  trigger: Trigger | undefined,
+): Promise<Decision> {
+  const { decision, failure } = concluded;
+  const fields = {
+    rule: decision.rule,
+    outcome: decision.outcome,
+    reason: decision.reason,
+    eventId: decision.eventId,
+    eventName: decision.eventName,
+    principalArn: trigger?.actor.arn,
+    resource: decision.resource,
+    remediationId: decision.remediationId,
+    error: decision.error,
+  };
+  if (decision.outcome === 'failed' || decision.outcome === 'rejected') deps.logger.error('decision', fields);
+  else deps.logger.info('decision', fields);
+  if (trigger !== undefined && NOTIFIED_OUTCOMES.has(decision.outcome)) {
+    await publishNotification(deps, formatNotification(decision, trigger));
+  }
+  await putResultEvent(deps, decision, trigger);
+  if (
+    decision.remediationId !== undefined &&
+    (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')
+  ) {
+    await updateRecord(deps, decision.remediationId, { notified: true });
+  }
+  if (failure !== undefined) throw failure;
+  return decision;
+}
+
 async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<Concluded> {
   const base = {
     rule: rule.name,
@@ -133,46 +258,25 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     eventId: change.eventId,
     eventName: change.eventName,
   };
-  const ignored = ignoreReason(rule as Rule<unknown>, deps, change);
+  const ignored = ignoreReason(rule.name, deps, change);
   if (ignored !== undefined) return { decision: { ...base, outcome: 'ignored', reason: ignored } };
-  let targeted: ReturnType<Rule<T>['target']>;
-  try {
-    targeted = rule.target(change);
-  } catch (error) {
-    if (!(error instanceof InvalidEventError)) throw error;
-    return { decision: { ...base, outcome: 'rejected', reason: error.message, error: error.name } };
-  }
-  const withResource = { ...base, resource: targeted.resource };
+  const targeted = rule.target(change);
+  if ('plan' in targeted) return conclude(deps, rule.name, change, targeted.resource, targeted.plan);
   let plan: Plan | undefined;
   try {
-    plan = 'plan' in targeted ? targeted.plan : await rule.evaluate(deps, targeted.target, change);
+    plan = await rule.evaluate(deps, targeted.target, change);
   } catch (error) {
     const reason = 'the live IAM state could not be read';
-    return {
-      decision: { ...withResource, outcome: 'failed', reason, error: describeError(error) },
-      failure: error,
+    const decision: Decision = {
+      ...base,
+      resource: targeted.resource,
+      outcome: 'failed',
+      reason,
+      error: describeError(error),
     };
+    return { decision, failure: error };
   }
-  if (plan === undefined) {
-    const { type, name } = targeted.resource;
-    return {
-      decision: {
-        ...withResource,
-        outcome: 'ignored',
-        reason: `${type} ${name} no longer exists (target gone)`,
-      },
-    };
-  }
-  switch (plan.kind) {
-    case 'none':
-      return { decision: { ...withResource, outcome: 'ignored', reason: plan.reason } };
-    case 'skip':
-      return { decision: { ...withResource, outcome: 'skipped', reason: plan.reason } };
-    case 'alert':
-      return { decision: { ...withResource, outcome: 'alert', reason: plan.reason } };
-    case 'act':
-      return carryOut(deps, rule as Rule<unknown>, change, withResource, plan);
-  }
+  return conclude(deps, rule.name, change, targeted.resource, plan);
 }
 
 /**
@@ -181,8 +285,8 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
  * reason and causes no IAM call. A failure is reported, then rethrown so Lambda's retries and DLQ apply.
  */
 export async function handleEvent<T>(rule: Rule<T>, deps: Deps, event: unknown): Promise<Decision> {
-  let concluded: Concluded;
   let change: Change | undefined;
+  let concluded: Concluded;
   try {
     change = parseIamEvent(event);
     if (!rule.eventNames.includes(change.eventName)) {
@@ -206,14 +310,5 @@ export async function handleEvent<T>(rule: Rule<T>, deps: Deps, event: unknown):
       },
     };
   }
-  const { decision, failure } = concluded;
-  await report(deps, decision, change);
-  if (
-    decision.remediationId !== undefined &&
-    (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')
-  ) {
-    await updateRecord(deps, decision.remediationId, { notified: true });
-  }
-  if (failure !== undefined) throw failure;
-  return decision;
+  return publish(deps, concluded, change);
 }

@@ -1,0 +1,86 @@
+import type { Action } from '../plan.js';
+import type { KeyFacts } from './access-keys.js';
+
+/** What IAM holds now for the entity a remediation changed; `undefined` fields mean "does not exist". */
+export type CurrentState =
+  | { readonly kind: 'deactivate-keys'; readonly keys: readonly KeyFacts[] | undefined }
+  | { readonly kind: 'detach-policy'; readonly attachedPolicyArns: readonly string[] | undefined }
+  | {
+      readonly kind: 'delete-inline-policy';
+      readonly userExists: boolean;
+      readonly document: string | undefined;
+    };
+
+export interface RestorableRecord {
+  readonly id: string;
+  readonly status: string;
+  readonly restoredBy?: string | undefined;
+  readonly action: Action;
+}
+
+export type RestorePlan =
+  | { readonly kind: 'refuse'; readonly reason: string }
+  /** `action` is what to put back (possibly less than the remediation removed); `already` what is back already. */
+  | { readonly kind: 'restore'; readonly action: Action | undefined; readonly already: readonly string[] };
+
+/**
+ * Decide how to put back what a remediation removed, or why not. Refuses when nothing was changed, when it
+ * was restored already, when the entity is gone, and when putting it back would overwrite something newer
+ * (an inline policy of the same name with another document). Parts already back are left alone.
+ */
+export function decideRestore(record: RestorableRecord, current: CurrentState): RestorePlan {
+  if (record.restoredBy !== undefined) {
+    return { kind: 'refuse', reason: `${record.id} was restored already (${record.restoredBy})` };
+  }
+  if (record.status !== 'applied') {
+    return {
+      kind: 'refuse',
+      reason: `${record.id} changed nothing (status ${record.status}); there is nothing to restore`,
+    };
+  }
+  const { action } = record;
+  if (action.kind === 'deactivate-keys' && current.kind === 'deactivate-keys') {
+    if (current.keys === undefined)
+      return { kind: 'refuse', reason: `user ${action.userName} no longer exists` };
+    const byId = new Map(current.keys.map((key) => [key.accessKeyId, key]));
+    const missing = action.keys.filter((key) => !byId.has(key.accessKeyId));
+    if (missing.length > 0) {
+      const ids = missing.map((key) => key.accessKeyId).join(', ');
+      return {
+        kind: 'refuse',
+        reason: `access key ${ids} of user ${action.userName} was deleted; it cannot be reactivated`,
+      };
+    }
+    const toActivate = action.keys.filter((key) => byId.get(key.accessKeyId)?.status !== 'Active');
+    const already = action.keys
+      .filter((key) => !toActivate.includes(key))
+      .map((key) => `${key.accessKeyId} is Active already`);
+    return {
+      kind: 'restore',
+      action: toActivate.length > 0 ? { ...action, keys: toActivate } : undefined,
+      already,
+    };
+  }
+  if (action.kind === 'detach-policy' && current.kind === 'detach-policy') {
+    if (current.attachedPolicyArns === undefined)
+      return { kind: 'refuse', reason: `role ${action.roleName} no longer exists` };
+    return current.attachedPolicyArns.includes(action.policyArn)
+      ? { kind: 'restore', action: undefined, already: [`${action.policyArn} is attached already`] }
+      : { kind: 'restore', action, already: [] };
+  }
+  if (action.kind === 'delete-inline-policy' && current.kind === 'delete-inline-policy') {
+    if (!current.userExists) return { kind: 'refuse', reason: `user ${action.userName} no longer exists` };
+    if (current.document === undefined) return { kind: 'restore', action, already: [] };
+    return current.document === action.policyDocument
+      ? {
+          kind: 'restore',
+          action: undefined,
+          already: [`inline policy ${action.policyName} is back already, identical`],
+        }
+      : {
+          kind: 'refuse',
+          reason: `user ${action.userName} has an inline policy ${action.policyName} again, with a different document; restoring would overwrite it`,
+        };
+  }
+  return { kind: 'refuse', reason: `the current state read does not match a ${action.kind} remediation` };
+}

@@ -1,0 +1,140 @@
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  type RestoreRecord,
+  remediationId,
+  resourceHistory,
+} from './audit.js';
+import { RULES } from './config.js';
+import { type CurrentState, decideRestore } from './decisions/restore.js';
+import type { Deps } from './deps.js';
+import { AuditWriteError, RestoreRefusedError } from './errors.js';
+import { describeRole, getUserPolicyDocument, isNoSuchEntity, listAccessKeys, revertAction } from './iam.js';
+import type { Action } from './plan.js';
+
+type RestoreDeps = Pick<Deps, 'iam' | 'dynamo' | 'config' | 'clock'>;
+
+/** Run an IAM read; a missing entity reads as `undefined`. */
+async function orMissing<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNoSuchEntity(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Read, from IAM, the current state of what an action changed. */
+export async function readCurrentState(iam: Deps['iam'], action: Action): Promise<CurrentState> {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      return { kind: action.kind, keys: await orMissing(() => listAccessKeys(iam, action.userName)) };
+    case 'detach-policy': {
+      const role = await orMissing(() => describeRole(iam, action.roleName));
+      return { kind: action.kind, attachedPolicyArns: role?.attachedPolicyArns };
+    }
+    case 'delete-inline-policy': {
+      const keys = await orMissing(() => listAccessKeys(iam, action.userName));
+      const document = await orMissing(() => getUserPolicyDocument(iam, action.userName, action.policyName));
+      return { kind: action.kind, userExists: keys !== undefined, document };
+    }
+  }
+}
+
+/** A remediation record by ID, or by the CloudTrail event ID that triggered it. */
+export async function findRemediation(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  key: { remediationId: string } | { eventId: string },
+): Promise<AuditRecord> {
+  const ids =
+    'remediationId' in key ? [key.remediationId] : RULES.map((rule) => remediationId(rule, key.eventId));
+  for (const id of ids) {
+    const out = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id } }));
+    const item = out.Item as AuditEntry | undefined;
+    if (item?.kind === 'remediation') return item;
+  }
+  const what = 'remediationId' in key ? key.remediationId : `event ${key.eventId}`;
+  throw new RestoreRefusedError(`no remediation recorded for ${what}`);
+}
+
+export interface RestoreResult {
+  readonly remediation: AuditRecord;
+  readonly restore: RestoreRecord;
+  /** What was put back; undefined when everything was back already. */
+  readonly restored: Action | undefined;
+  readonly already: readonly string[];
+}
+
+/**
+ * Put back exactly what a remediation removed: reactivate the keys, re-attach the policy, re-put the identical
+ * inline policy document. Refuses (`RestoreRefusedError`) when the current state makes that unsafe or
+ * impossible. The restore is recorded BEFORE IAM is touched, so that the events the restore itself causes
+ * (`UpdateAccessKey` Active, `AttachRolePolicy`, `PutUserPolicy`) find the resource in its grace period and
+ * only notify instead of undoing the restore.
+ */
+export async function restoreRemediation(
+  deps: RestoreDeps,
+  remediation: AuditRecord,
+  restoredBy: string,
+): Promise<RestoreResult> {
+  const plan = decideRestore(remediation, await readCurrentState(deps.iam, remediation.action));
+  if (plan.kind === 'refuse')
+    throw new RestoreRefusedError(`cannot restore ${remediation.id}: ${plan.reason}`);
+  const now = deps.clock();
+  const restore: RestoreRecord = {
+    kind: 'restore',
+    id: `rst-${remediation.id.slice(4)}`,
+    createdAt: now.toISOString(),
+    resourceArn: remediation.resourceArn,
+    restores: remediation.id,
+    restoredBy,
+    graceUntil: new Date(now.getTime() + deps.config.restoreGraceHours * 3_600_000).toISOString(),
+  };
+  try {
+    // No condition: a restore whose IAM write failed is retried by running it again, which rewrites this
+    // record; `decideRestore` refuses once the remediation is stamped `restoredBy`.
+    await deps.dynamo.send(new PutCommand({ TableName: deps.config.auditTable, Item: restore }));
+  } catch (error) {
+    throw new AuditWriteError(`could not record the restore of ${remediation.id}; nothing was changed`, {
+      cause: error,
+    });
+  }
+  if (plan.action !== undefined) await revertAction(deps.iam, plan.action);
+  await deps.dynamo.send(
+    new UpdateCommand({
+      TableName: deps.config.auditTable,
+      Key: { id: remediation.id },
+      UpdateExpression: 'SET restoredBy = :restore',
+      ExpressionAttributeValues: { ':restore': restore.id },
+    }),
+  );
+  return { remediation, restore, restored: plan.action, already: plan.already };
+}
+
+/**
+ * Audit entries, newest first: of one resource (its pathless ARN) through the `byResource` index, or of the
+ * whole account (a scan; the table holds one item per remediation or restore).
+ */
+export async function listHistory(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  filter: { resourceArn?: string; since?: string },
+): Promise<AuditEntry[]> {
+  const since = filter.since ?? '0000';
+  if (filter.resourceArn !== undefined) return resourceHistory(deps, filter.resourceArn, since);
+  const entries: AuditEntry[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.dynamo.send(
+      new ScanCommand({
+        TableName: deps.config.auditTable,
+        FilterExpression: 'createdAt >= :since',
+        ExpressionAttributeValues: { ':since': since },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    entries.push(...((page.Items ?? []) as AuditEntry[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return entries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
