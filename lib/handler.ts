@@ -1,17 +1,54 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
+import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { handleEvent } from './pipeline.js';
 import type { Decision } from './plan.js';
+import { iamWardenRetryStrategy } from './retry.js';
 import type { Rule } from './rules/rule.js';
 
 /**
- * A Lambda handler for one rule: Powertools logging with the Lambda context, then the pipeline.
- * Validation happens inside the pipeline so that a malformed event becomes a reported `rejected` decision
- * (with its reason) rather than an exception Lambda would retry in vain.
+ * Idempotency keyed on the CloudTrail `eventID` (the EventBridge `id` for old records without one):
+ * EventBridge delivers at least once, and a duplicate must cause no second action and no second notification.
+ * A duplicate gets the first delivery's decision back. The Lambda context is registered by the middleware,
+ * so a timed-out invocation does not leave the key "in progress" longer than its remaining time.
+ * https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/
  */
-export function createHandler<T>(rule: Rule<T>, deps: Deps) {
-  return middy<unknown, Decision>()
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
-    .handler((event) => handleEvent(rule, deps, event));
+export const IDEMPOTENCY_KEY = 'detail.eventID || id';
+
+/** The Powertools persistence layer on the configured table, or undefined when idempotency is not configured. */
+export function idempotencyStore(config: Config, client?: DynamoDBClient): BasePersistenceLayer | undefined {
+  if (config.idempotencyTable === undefined) return undefined;
+  return new DynamoDBPersistenceLayer({
+    tableName: config.idempotencyTable,
+    awsSdkV3Client: client ?? new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy() }),
+  });
+}
+
+/**
+ * A Lambda handler for one rule: Powertools logging with the Lambda context, idempotency when a store is
+ * given, then the pipeline. Validation happens inside the pipeline so that a malformed event becomes a
+ * reported `rejected` decision (with its reason) rather than an exception Lambda would retry in vain.
+ */
+export function createHandler<T>(rule: Rule<T>, deps: Deps, store?: BasePersistenceLayer) {
+  const handler = middy<unknown, Decision>().use(injectLambdaContext(deps.logger, { resetKeys: true }));
+  if (store !== undefined) {
+    handler.use(
+      makeHandlerIdempotent({
+        persistenceStore: store,
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: IDEMPOTENCY_KEY,
+          // An event without a key is malformed: let the pipeline reject it with its reason instead of throwing.
+          throwOnNoIdempotencyKey: false,
+          expiresAfterSeconds: 7 * 24 * 3600,
+        }),
+      }),
+    );
+  }
+  return handler.handler((event) => handleEvent(rule, deps, event));
 }

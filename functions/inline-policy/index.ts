@@ -1,6 +1,7 @@
 import { createDeps } from '../../lib/aws.js';
 import { loadConfig } from '../../lib/config.js';
-import { createHandler } from '../../lib/handler.js';
+import { createHandler, idempotencyStore } from '../../lib/handler.js';
 import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
 
-export const handler = createHandler(inlinePolicyRule, createDeps(loadConfig()));
+const config = loadConfig();
+export const handler = createHandler(inlinePolicyRule, createDeps(config), idempotencyStore(config));
