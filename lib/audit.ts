@@ -100,6 +100,16 @@ export async function beginRecord(
   return existing.Item as AuditRecord | undefined;
 }
 
+/** The remediation record with this ID, if any. */
+export async function getRecord(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  id: string,
+): Promise<AuditRecord | undefined> {
+  const out = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id } }));
+  const item = out.Item as AuditEntry | undefined;
+  return item?.kind === 'remediation' ? item : undefined;
+}
+
 /** Move a record to its next status; `notified` stamps `notifiedAt`, after which a redelivery is a no-op. */
 export async function updateRecord(
   deps: Pick<Deps, 'dynamo' | 'config' | 'clock'>,

@@ -1,6 +1,7 @@
 import {
   type AuditRecord,
   beginRecord,
+  getRecord,
   remediationId,
   resourceArnOf,
   resourceHistory,
@@ -30,9 +31,12 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** The partition of the account, read from the caller's ARN (`arn:aws-cn:...`). */
-function partitionOf(trigger: Trigger): string {
-  return /^arn:(aws[\w-]*):/.exec(trigger.actor.arn)?.[1] ?? 'aws';
+/**
+ * The partition of the account (`arn:aws-cn:...`), read from the resource's ARN when known (the sweep, whose
+ * actor has no ARN), else from the caller's.
+ */
+function partitionOf(trigger: Trigger, resource: Resource): string {
+  return /^arn:(aws[\w-]*):/.exec(resource.arn ?? trigger.actor.arn)?.[1] ?? 'aws';
 }
 
 /**
@@ -118,7 +122,14 @@ async function carryOut(
     try {
       await applyAction(deps.iam, plan.action);
     } catch (error) {
-      await updateRecord(deps, record.id, { status: 'failed', error: describeError(error) });
+      // The IAM error is what people must hear about; a failure to stamp the record must not replace it.
+      await updateRecord(deps, record.id, { status: 'failed', error: describeError(error) }).catch(
+        (stampError: unknown) =>
+          deps.logger.error('could not mark the audit record failed', {
+            remediationId: record.id,
+            error: describeError(stampError),
+          }),
+      );
       return { decision: { ...acting, outcome: 'failed', error: describeError(error) }, failure: error };
     }
     await updateRecord(deps, record.id, { status: 'applied' });
@@ -165,7 +176,7 @@ export async function conclude(
       break;
   }
   const id = remediationId(rule, trigger.eventId);
-  const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger));
+  const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger, resource));
   let guard: Guard;
   try {
     guard = await checkGuards(deps, rule, id, resource, resourceArn);
@@ -263,7 +274,12 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
   const targeted = rule.target(change);
   if ('plan' in targeted) return conclude(deps, rule.name, change, targeted.resource, targeted.plan);
   let plan: Plan | undefined;
+  let earlier: AuditRecord | undefined;
   try {
+    // A redelivery must finish what the first delivery started, even though IAM no longer shows the problem
+    // (we fixed it): re-reading IAM alone would conclude "nothing to do" and lose the notification.
+    earlier = await getRecord(deps, remediationId(rule.name, change.eventId));
+    if (earlier !== undefined && resumable(earlier)) return resume(earlier, base);
     plan = await rule.evaluate(deps, targeted.target, change);
   } catch (error) {
     const reason = 'the live IAM state could not be read';
@@ -276,7 +292,39 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     };
     return { decision, failure: error };
   }
+  if (earlier?.status === 'pending' && (plan === undefined || plan.kind === 'none')) {
+    // Recorded, then interrupted: IAM no longer shows the problem, so the write went through.
+    await updateRecord(deps, earlier.id, { status: 'applied' });
+    return resume({ ...earlier, status: 'applied' }, base);
+  }
   return conclude(deps, rule.name, change, targeted.resource, plan);
+}
+
+/** An earlier delivery's record that settles this one: already notified, or acted on but not yet notified. */
+function resumable(record: AuditRecord): boolean {
+  return record.notifiedAt !== undefined || record.status === 'applied' || record.status === 'notified-only';
+}
+
+/** The decision an earlier delivery reached, from its record: reported again only if it was never notified. */
+function resume(record: AuditRecord, base: Omit<Decision, 'outcome' | 'reason'>): Concluded {
+  const acted = {
+    ...base,
+    mode: record.mode,
+    resource: record.resource,
+    action: record.action,
+    remediationId: record.id,
+  };
+  if (record.notifiedAt !== undefined) {
+    return {
+      decision: {
+        ...acted,
+        outcome: 'ignored',
+        reason: `already handled as ${record.id} (duplicate delivery)`,
+      },
+    };
+  }
+  const outcome = record.status === 'applied' ? 'remediated' : 'would-remediate';
+  return { decision: { ...acted, outcome, reason: record.reason } };
 }
 
 /**

@@ -33,12 +33,13 @@ export interface InlinePolicyInput {
 }
 
 /**
- * Decide whether to delete an inline user policy: yes, unless it is AWS's compromised-key quarantine or it
- * only denies (deleting a deny grants access back: the opposite of remediation).
+ * Decide whether to delete an inline user policy: yes, unless it is AWS's compromised-key quarantine (by name,
+ * and deny-only like AWS's) or it only denies (deleting a deny grants access back: the opposite of remediation).
  */
 export function decideInlinePolicy(input: InlinePolicyInput): Plan {
   const { userName, policyName, policyDocument } = input;
-  if (policyName.startsWith(AWS_QUARANTINE_PREFIX)) {
+  // The name alone proves nothing: anyone allowed PutUserPolicy can choose it. AWS's quarantine only denies.
+  if (policyName.startsWith(AWS_QUARANTINE_PREFIX) && isDenyOnly(policyDocument)) {
     return { kind: 'skip', reason: `${policyName} is AWS's compromised-key quarantine policy; it stays` };
   }
   if (isDenyOnly(policyDocument)) {

@@ -1,0 +1,230 @@
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AuditRecord,
+  beginRecord,
+  type RestoreRecord,
+  remediationId,
+  resourceArnOf,
+  resourceHistory,
+  toHistoryEntry,
+  updateRecord,
+} from '../../lib/audit.js';
+import { AuditWriteError } from '../../lib/errors.js';
+import { AUDIT_TABLE, NOW, testDeps } from '../support/deps.js';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+beforeEach(() => {
+  dynamo.reset();
+});
+
+const RECORD: AuditRecord = {
+  kind: 'remediation',
+  id: remediationId('inline-policy', '7ee6ba6e-1943-417a-a6a3-3a2b0292cdac'),
+  createdAt: NOW.toISOString(),
+  rule: 'inline-policy',
+  mode: 'enforce',
+  status: 'pending',
+  resourceArn: 'arn:aws:iam::123456789012:user/test-user',
+  resource: { type: 'user', name: 'test-user' },
+  action: {
+    kind: 'delete-inline-policy',
+    userName: 'test-user',
+    policyName: 'ReadReports',
+    policyDocument: '{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
+  },
+  reason: 'user test-user was given inline policy ReadReports',
+  trigger: {
+    eventId: '7ee6ba6e-1943-417a-a6a3-3a2b0292cdac',
+    eventName: 'PutUserPolicy',
+    eventTime: '2023-11-21T23:31:17Z',
+    principalArn: 'arn:aws:sts::123456789012:assumed-role/a-role/user.name',
+    sourceIp: '136.32.237.81',
+    userAgent: 'AWS Internal',
+  },
+};
+
+describe('remediationId', () => {
+  it('is the same for the same rule and trigger', () => {
+    expect(remediationId('access-keys', 'abc')).toBe(remediationId('access-keys', 'abc'));
+  });
+
+  it('is short: rem- and 20 hex digits', () => {
+    expect(remediationId('access-keys', 'abc')).toMatch(/^rem-[0-9a-f]{20}$/);
+  });
+
+  it('differs between rules and between triggers', () => {
+    const ids = new Set([
+      remediationId('access-keys', 'abc'),
+      remediationId('admin-policy', 'abc'),
+      remediationId('inline-policy', 'abc'),
+      remediationId('access-keys', 'abd'),
+    ]);
+
+    expect(ids.size).toBe(4);
+  });
+});
+
+describe('resourceArnOf', () => {
+  it('files users, roles and the root user under pathless ARNs', () => {
+    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012')).toBe(
+      'arn:aws:iam::123456789012:user/alice',
+    );
+    expect(
+      resourceArnOf({ type: 'role', name: 'ops', arn: 'arn:aws:iam::123456789012:role/x/ops' }, '1'),
+    ).toBe('arn:aws:iam::1:role/ops');
+    expect(resourceArnOf({ type: 'root', name: 'root' }, '123456789012')).toBe(
+      'arn:aws:iam::123456789012:root',
+    );
+  });
+
+  it('uses the partition it is given', () => {
+    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012', 'aws-cn')).toBe(
+      'arn:aws-cn:iam::123456789012:user/alice',
+    );
+  });
+});
+
+describe('beginRecord', () => {
+  it('puts the record only if none exists with its id, and returns nothing new', async () => {
+    dynamo.on(PutCommand).resolves({});
+
+    await expect(beginRecord(testDeps(), RECORD)).resolves.toBeUndefined();
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      TableName: AUDIT_TABLE,
+      Item: RECORD,
+      ConditionExpression: 'attribute_not_exists(id)',
+    });
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('returns the existing record when the condition fails (a redelivery)', async () => {
+    const existing = { ...RECORD, status: 'applied', notifiedAt: '2025-06-01T11:00:00.000Z' };
+    dynamo
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      )
+      .on(GetCommand)
+      .resolves({ Item: existing });
+
+    await expect(beginRecord(testDeps(), RECORD)).resolves.toEqual(existing);
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { TableName: AUDIT_TABLE, Key: { id: RECORD.id } });
+  });
+
+  it('throws AuditWriteError with the cause when the put fails otherwise', async () => {
+    const cause = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    dynamo.on(PutCommand).rejects(cause);
+
+    const error = await beginRecord(testDeps(), RECORD).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(AuditWriteError);
+    expect((error as AuditWriteError).cause).toBe(cause);
+    expect((error as AuditWriteError).message).toBe(
+      `could not record ${RECORD.id} before changing arn:aws:iam::123456789012:user/test-user`,
+    );
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+});
+
+describe('updateRecord', () => {
+  it('sets the status', async () => {
+    await updateRecord(testDeps(), RECORD.id, { status: 'applied' });
+
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: AUDIT_TABLE,
+      Key: { id: RECORD.id },
+      UpdateExpression: 'SET #status = :status',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':status': 'applied' },
+    });
+  });
+
+  it('stamps notifiedAt with the clock, without attribute names', async () => {
+    await updateRecord(testDeps(), RECORD.id, { notified: true });
+
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input).toEqual({
+      TableName: AUDIT_TABLE,
+      Key: { id: RECORD.id },
+      UpdateExpression: 'SET notifiedAt = :notifiedAt',
+      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+    });
+  });
+
+  it('records a failure with its error', async () => {
+    await updateRecord(testDeps(), RECORD.id, { status: 'failed', error: 'AccessDenied: no' });
+
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: 'SET #status = :status, #error = :error',
+      ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+      ExpressionAttributeValues: { ':status': 'failed', ':error': 'AccessDenied: no' },
+    });
+  });
+});
+
+describe('resourceHistory', () => {
+  it("queries the resource's index since a time, newest first, every page", async () => {
+    const restore: RestoreRecord = {
+      kind: 'restore',
+      id: 'res-1',
+      createdAt: '2025-06-01T10:00:00.000Z',
+      resourceArn: RECORD.resourceArn,
+      restores: RECORD.id,
+      restoredBy: 'arn:aws:iam::123456789012:user/admin',
+      graceUntil: '2025-06-02T10:00:00.000Z',
+    };
+    dynamo
+      .on(QueryCommand, { ExclusiveStartKey: undefined })
+      .resolves({ Items: [restore], LastEvaluatedKey: { id: 'res-1' } })
+      .on(QueryCommand, { ExclusiveStartKey: { id: 'res-1' } })
+      .resolves({ Items: [RECORD] });
+
+    await expect(
+      resourceHistory(testDeps(), RECORD.resourceArn, '2025-05-31T12:00:00.000Z'),
+    ).resolves.toEqual([restore, RECORD]);
+    expect(dynamo).toHaveReceivedNthCommandWith(QueryCommand, 1, {
+      TableName: AUDIT_TABLE,
+      IndexName: 'byResource',
+      KeyConditionExpression: 'resourceArn = :arn AND createdAt >= :since',
+      ExpressionAttributeValues: { ':arn': RECORD.resourceArn, ':since': '2025-05-31T12:00:00.000Z' },
+      ScanIndexForward: false,
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+  });
+});
+
+describe('toHistoryEntry', () => {
+  it('keeps what the guards need of a remediation and of a restore', () => {
+    expect(toHistoryEntry(RECORD)).toEqual({
+      kind: 'remediation',
+      id: RECORD.id,
+      rule: 'inline-policy',
+      status: 'pending',
+      createdAt: RECORD.createdAt,
+    });
+    expect(
+      toHistoryEntry({
+        kind: 'restore',
+        id: 'res-1',
+        createdAt: 'c',
+        resourceArn: 'r',
+        restores: RECORD.id,
+        restoredBy: 'who',
+        graceUntil: 'g',
+      }),
+    ).toEqual({ kind: 'restore', createdAt: 'c', graceUntil: 'g', restoredBy: 'who' });
+  });
+});

@@ -1,0 +1,110 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ServiceFailureException,
+} from '@aws-sdk/client-iam';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHandler } from '../../lib/handler.js';
+import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
+import { sampleEvent, testDeps } from '../support/deps.js';
+
+const iam = mockClient(IAMClient);
+const sns = mockClient(SNSClient);
+const events = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'iam-warden-admin-policy',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:iam-warden-admin-policy',
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/iam-warden-admin-policy',
+    logStreamName: '2025/06/01/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => 120_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+beforeEach(() => {
+  iam.reset();
+  sns.reset();
+  events.reset();
+  dynamo.reset();
+  iam
+    .on(GetRoleCommand)
+    .resolves({
+      Role: {
+        RoleName: 'new-role',
+        Path: '/',
+        Arn: 'arn:aws:iam::123456789012:role/new-role',
+        RoleId: 'AROAEXAMPLE',
+        CreateDate: new Date('2024-01-01T00:00:00Z'),
+      },
+    })
+    .on(ListAttachedRolePoliciesCommand)
+    .resolves({
+      AttachedPolicies: [{ PolicyArn: ADMIN, PolicyName: 'AdministratorAccess' }],
+      IsTruncated: false,
+    })
+    .on(DetachRolePolicyCommand)
+    .resolves({});
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  dynamo.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(QueryCommand).resolves({ Items: [] });
+});
+
+describe('createHandler', () => {
+  it('runs the pipeline through middy and returns its decision', async () => {
+    const handler = createHandler(adminPolicyRule, testDeps());
+
+    const decision = await handler(sampleEvent('attach-role-policy-admin'), lambdaContext());
+
+    expect(decision).toMatchObject({ rule: 'admin-policy', outcome: 'remediated', eventId: '1' });
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'new-role',
+      PolicyArn: ADMIN,
+    });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
+  it('adds the Lambda context to the logger', async () => {
+    const deps = testDeps();
+    const addContext = vi.spyOn(deps.logger, 'addContext');
+    const context = lambdaContext();
+
+    await createHandler(adminPolicyRule, deps)(sampleEvent('attach-role-policy-admin'), context);
+
+    expect(addContext).toHaveBeenCalledWith(context);
+  });
+
+  it('resolves a malformed event to a rejected decision instead of failing the invocation', async () => {
+    const handler = createHandler(adminPolicyRule, testDeps());
+
+    const decision = await handler(sampleEvent('s3-create-bucket'), lambdaContext());
+
+    expect(decision).toMatchObject({ outcome: 'rejected', error: 'InvalidEventError' });
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('fails the invocation when the pipeline fails, so Lambda retries and the failure destination apply', async () => {
+    const failure = new ServiceFailureException({ message: 'IAM is down', $metadata: {} });
+    iam.on(DetachRolePolicyCommand).rejects(failure);
+    const handler = createHandler(adminPolicyRule, testDeps());
+
+    await expect(handler(sampleEvent('attach-role-policy-admin'), lambdaContext())).rejects.toBe(failure);
+  });
+});

@@ -1,0 +1,807 @@
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteUserPolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetUserPolicyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRoleTagsCommand,
+  NoSuchEntityException,
+  ServiceFailureException,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { type AuditRecord, remediationId } from '../../lib/audit.js';
+import { AuditWriteError } from '../../lib/errors.js';
+import { handleEvent } from '../../lib/pipeline.js';
+import { accessKeysRule } from '../../lib/rules/access-keys.js';
+import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
+import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
+import type { Rule } from '../../lib/rules/rule.js';
+import { AUDIT_TABLE, DAY_MS, NOW, OWN_ROLE_ARN, requestOf, sampleEvent, testDeps } from '../support/deps.js';
+
+const iam = mockClient(IAMClient);
+const sns = mockClient(SNSClient);
+const events = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const OLD = new Date(NOW.getTime() - 200 * DAY_MS);
+const FRESH = new Date(NOW.getTime() - 60_000);
+
+/** Every call, in order, across the four clients: `iam:UpdateAccessKey`, `dynamo:Put`... */
+let calls: string[] = [];
+
+/** The part of a client mock these helpers use; every `mockClient(...)` result has it. */
+interface ClientMock {
+  reset(): unknown;
+  onAnyCommand(): { callsFake(fn: (input: unknown) => unknown): unknown };
+  on(command: never): { callsFake(fn: () => unknown): unknown };
+}
+
+const MOCKS = new Map<ClientMock, string>([
+  [iam, 'iam'],
+  [sns, 'sns'],
+  [events, 'events'],
+  [dynamo, 'dynamo'],
+]);
+
+beforeEach(() => {
+  calls = [];
+  for (const [mock, prefix] of MOCKS) {
+    mock.reset();
+    mock.onAnyCommand().callsFake((input) => {
+      throw new Error(`${prefix}: unexpected command ${JSON.stringify(input)}`);
+    });
+  }
+  // IAM writes succeed unless a test says otherwise; reads must be set up by each test.
+  record(iam, UpdateAccessKeyCommand, {});
+  record(iam, DetachRolePolicyCommand, {});
+  record(iam, DeleteUserPolicyCommand, {});
+  record(dynamo, PutCommand, {});
+  record(dynamo, UpdateCommand, {});
+  record(dynamo, QueryCommand, { Items: [] });
+  record(dynamo, GetCommand, {});
+  record(sns, PublishCommand, { MessageId: 'message-1' });
+  record(events, PutEventsCommand, { FailedEntryCount: 0, Entries: [{ EventId: 'result-1' }] });
+});
+
+/** Answer a command with `output` (or throw `output` when it is an Error), logging the call. */
+function record(mock: ClientMock, command: { readonly name: string }, output: unknown): void {
+  const name = `${MOCKS.get(mock)}:${command.name.replace(/Command$/, '')}`;
+  mock.on(command as never).callsFake(() => {
+    calls.push(name);
+    if (output instanceof Error) throw output;
+    return output;
+  });
+}
+
+/** IAM calls that change something: anything but Get* and List*. */
+function iamWrites(): string[] {
+  return calls.filter((call) => call.startsWith('iam:') && !/^iam:(Get|List)/.test(call));
+}
+
+function published(): PublishCommandInput[] {
+  return sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+}
+
+function resultDetails(): Record<string, unknown>[] {
+  return events
+    .commandCalls(PutEventsCommand)
+    .map((call) => JSON.parse(call.args[0].input.Entries?.[0]?.Detail ?? '{}') as Record<string, unknown>);
+}
+
+function auditPut(): AuditRecord {
+  const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+  if (item === undefined) throw new Error('no audit record was put');
+  return item as AuditRecord;
+}
+
+function keys(userName: string, list: [string, Date, ('Active' | 'Inactive')?][]): void {
+  record(iam, ListAccessKeysCommand, {
+    AccessKeyMetadata: list.map(([id, date, status]) => ({
+      UserName: userName,
+      AccessKeyId: id,
+      CreateDate: date,
+      Status: status ?? 'Active',
+    })),
+    IsTruncated: false,
+  });
+}
+
+function role(name: string, path = '/', attached = [ADMIN]): void {
+  record(iam, GetRoleCommand, {
+    Role: {
+      RoleName: name,
+      Path: path,
+      Arn: `arn:aws:iam::123456789012:role${path}${name}`,
+      RoleId: 'AROAEXAMPLE',
+      CreateDate: OLD,
+    },
+  });
+  record(iam, ListAttachedRolePoliciesCommand, {
+    AttachedPolicies: attached.map((arn) => ({ PolicyArn: arn, PolicyName: arn.split('/').at(-1) })),
+    IsTruncated: false,
+  });
+}
+
+const ALLOW_DOCUMENT = () => String(requestOf(sampleEvent('put-user-policy-allow')).policyDocument);
+
+describe('handleEvent: access keys', () => {
+  it('deactivates the old active keys of the user, recording before changing and notifying after', async () => {
+    keys('user1', [
+      ['ABCDEFG', FRESH],
+      ['AKIAOLDKEY', OLD],
+      ['AKIAOLDOFF', OLD, 'Inactive'],
+    ]);
+    const deps = testDeps();
+
+    const decision = await handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'));
+
+    const id = remediationId('access-keys', '12345');
+    expect(decision).toMatchObject({
+      rule: 'access-keys',
+      mode: 'enforce',
+      outcome: 'remediated',
+      eventId: '12345',
+      eventName: 'CreateAccessKey',
+      resource: { type: 'user', name: 'user1' },
+      remediationId: id,
+      action: {
+        kind: 'deactivate-keys',
+        userName: 'user1',
+        keys: [{ accessKeyId: 'AKIAOLDKEY', ageDays: 200 }],
+      },
+    });
+    expect(iam).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'user1' });
+    expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
+    expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, {
+      UserName: 'user1',
+      AccessKeyId: 'AKIAOLDKEY',
+      Status: 'Inactive',
+    });
+    expect(calls.filter((call) => call !== 'dynamo:Query')).toEqual([
+      'dynamo:Get',
+      'iam:ListAccessKeys',
+      'dynamo:Put',
+      'iam:UpdateAccessKey',
+      'dynamo:Update',
+      'sns:Publish',
+      'events:PutEvents',
+      'dynamo:Update',
+    ]);
+    expect(auditPut()).toMatchObject({
+      kind: 'remediation',
+      id,
+      createdAt: NOW.toISOString(),
+      rule: 'access-keys',
+      mode: 'enforce',
+      status: 'pending',
+      resourceArn: 'arn:aws:iam::123456789:user/user1',
+      action: decision.action,
+      trigger: {
+        eventId: '12345',
+        eventName: 'CreateAccessKey',
+        principalArn: 'arn:aws:iam::123456789:user/user1',
+        sourceIp: 'cloudformation.amazonaws.com',
+      },
+    });
+    expect(dynamo).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+      TableName: AUDIT_TABLE,
+      Key: { id },
+      ExpressionAttributeValues: { ':status': 'applied' },
+    });
+    expect(dynamo).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
+      Key: { id },
+      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+    });
+    expect(published()).toHaveLength(1);
+    expect(published()[0]).toMatchObject({
+      Subject: 'iam-warden: deactivated 1 old access key of user user1',
+      MessageAttributes: { outcome: { DataType: 'String', StringValue: 'remediated' } },
+    });
+    expect(published()[0]?.Message).toContain(
+      'aws iam update-access-key --user-name user1 --access-key-id AKIAOLDKEY --status Active',
+    );
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'remediated', remediationId: id })]);
+  });
+
+  it('only tells what it would do in notify mode, with no IAM write', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    const deps = testDeps({ env: { MODE_ACCESS_KEYS: 'notify' } });
+
+    const decision = await handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'));
+
+    expect(decision).toMatchObject({ outcome: 'would-remediate', mode: 'notify' });
+    expect(iamWrites()).toEqual([]);
+    expect(auditPut()).toMatchObject({ mode: 'notify', status: 'notified-only' });
+    expect(published()[0]).toMatchObject({
+      Subject: 'iam-warden: would deactivate 1 old access key of user user1',
+    });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+    });
+  });
+
+  it('leaves a user whose keys are all young, telling no one', async () => {
+    keys('user1', [
+      ['ABCDEFG', FRESH],
+      ['AKIAYOUNG', new Date(NOW.getTime() - 10 * DAY_MS)],
+    ]);
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('ignored');
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'ignored' })]);
+  });
+
+  it.each([
+    ['create-access-key-root-for-user', 'example-user'],
+    ['create-access-key-root-cli', 'tracy_stone'],
+  ])('judges the keys of the user the root user created a key for (%s)', async (name, userName) => {
+    keys(userName, [['AKIAOLDKEY', OLD]]);
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent(name));
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iam).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: userName });
+    expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { UserName: userName, Status: 'Inactive' });
+  });
+
+  it('judges the key an UpdateAccessKey reactivated like any other', async () => {
+    keys('example-user', [['AKIAIOSFODNN7EXAMPLE', OLD]]);
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('update-access-key-active'));
+
+    expect(decision).toMatchObject({ outcome: 'remediated', eventName: 'UpdateAccessKey' });
+    expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, {
+      UserName: 'example-user',
+      AccessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      Status: 'Inactive',
+    });
+  });
+
+  it.each(['create-access-key-root-own-key', 'create-access-key-root-console'])(
+    'raises a critical alert when the root user creates its own key (%s), calling no IAM API',
+    async (name) => {
+      const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent(name));
+
+      expect(decision).toMatchObject({ outcome: 'alert', resource: { type: 'root', name: 'root' } });
+      expect(iam.calls()).toHaveLength(0);
+      expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+      expect(published()).toHaveLength(1);
+      expect(published()[0]?.Subject).toMatch(
+        /^iam-warden: CRITICAL CreateAccessKey by the root user in account \d+$/,
+      );
+      expect(published()[0]?.MessageAttributes?.outcome?.StringValue).toBe('alert');
+    },
+  );
+
+  it('raises a critical alert when the root user reactivates its own key', async () => {
+    const event = sampleEvent('update-access-key-active');
+    delete requestOf(event).userName;
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+    expect(decision).toMatchObject({ outcome: 'alert', resource: { type: 'root' } });
+    expect(decision.reason).toContain('reactivated access key AKIAIOSFODNN7EXAMPLE');
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('ignores a key being set Inactive, calling no IAM API', async () => {
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('update-access-key-inactive'));
+
+    expect(decision).toMatchObject({ outcome: 'ignored' });
+    expect(decision.reason).toContain('Inactive, not Active');
+    expect(iam.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+  });
+
+  it('ignores a failed call (errorCode), calling no IAM API', async () => {
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key-failed'));
+
+    expect(decision).toMatchObject({ outcome: 'ignored' });
+    expect(decision.reason).toContain('LimitExceededException');
+    expect(iam.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+  });
+
+  it("ignores iam-warden's own calls (loop guard), calling no IAM API", async () => {
+    const decision = await handleEvent(
+      accessKeysRule,
+      testDeps(),
+      sampleEvent('iam-warden-own-update-access-key'),
+    );
+
+    expect(decision).toMatchObject({
+      outcome: 'ignored',
+      reason: `made by iam-warden's own role ${OWN_ROLE_ARN}`,
+    });
+    expect(iam.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+  });
+
+  it('acts on the same call when the role is not one of OWN_ROLE_ARNS', async () => {
+    keys('example-user', [['AKIAIOSFODNN7EXAMPLE', OLD]]);
+
+    const decision = await handleEvent(
+      accessKeysRule,
+      testDeps({ env: { OWN_ROLE_ARNS: undefined } }),
+      sampleEvent('iam-warden-own-update-access-key'),
+    );
+
+    expect(decision.outcome).toBe('remediated');
+  });
+
+  it('ignores everything when the rule is off, calling no IAM API', async () => {
+    const decision = await handleEvent(
+      accessKeysRule,
+      testDeps({ env: { MODE_ACCESS_KEYS: 'off' } }),
+      sampleEvent('create-access-key'),
+    );
+
+    expect(decision).toMatchObject({ outcome: 'ignored', mode: 'off', reason: 'rule access-keys is off' });
+    expect(iam.calls()).toHaveLength(0);
+    expect(dynamo.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+  });
+
+  it('records the target as gone after retrying NoSuchEntity for the whole window', async () => {
+    record(iam, ListAccessKeysCommand, new NoSuchEntityException({ message: 'no user1', $metadata: {} }));
+    const deps = testDeps();
+
+    const decision = await handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'));
+
+    expect(decision).toMatchObject({
+      outcome: 'ignored',
+      reason: 'user user1 no longer exists (target gone)',
+    });
+    expect(deps.sleep.mock.calls.reduce((sum, [ms]) => sum + ms, 0)).toBe(60_000);
+    expect(iam.commandCalls(ListAccessKeysCommand).length).toBeGreaterThan(1);
+    expect(iamWrites()).toEqual([]);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('reports and rethrows when the live state cannot be read', async () => {
+    const failure = new ServiceFailureException({ message: 'IAM is down', $metadata: {} });
+    record(iam, ListAccessKeysCommand, failure);
+
+    await expect(handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'))).rejects.toBe(
+      failure,
+    );
+    expect(iamWrites()).toEqual([]);
+    expect(published()[0]?.MessageAttributes?.outcome?.StringValue).toBe('failed');
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+  });
+
+  it('changes nothing when the before-state cannot be recorded, and reports and rethrows', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    record(
+      dynamo,
+      PutCommand,
+      new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }),
+    );
+
+    const result = handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    await expect(result).rejects.toBeInstanceOf(AuditWriteError);
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toHaveLength(1);
+    expect(published()[0]).toMatchObject({
+      Subject: 'iam-warden: FAILED to deactivate 1 old access key of user user1',
+      MessageAttributes: { outcome: { DataType: 'String', StringValue: 'failed' } },
+    });
+    expect(published()[0]?.Message).toContain('AuditWriteError');
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('records, reports and rethrows an IAM write that fails', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    const failure = new ServiceFailureException({ message: 'IAM refused', $metadata: {} });
+    record(iam, UpdateAccessKeyCommand, failure);
+
+    await expect(handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'))).rejects.toBe(
+      failure,
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: { ':status': 'failed', ':error': 'ServiceFailureException: IAM refused' },
+    });
+    expect(published()).toHaveLength(1);
+    expect(published()[0]).toMatchObject({
+      Subject: 'iam-warden: FAILED to deactivate 1 old access key of user user1',
+      MessageAttributes: { outcome: { StringValue: 'failed' } },
+    });
+    expect(resultDetails()).toEqual([
+      expect.objectContaining({ outcome: 'failed', error: 'ServiceFailureException: IAM refused' }),
+    ]);
+  });
+
+  it('does nothing twice for a duplicate delivery that was already notified', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetCommand, {
+      Item: {
+        id: remediationId('access-keys', '12345'),
+        status: 'applied',
+        notifiedAt: '2025-06-01T11:59:00.000Z',
+      },
+    });
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('ignored');
+    expect(decision.reason).toContain('duplicate delivery');
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  /** The record an earlier delivery of create-access-key left behind. */
+  function earlierRecord(status: AuditRecord['status'], extra: Partial<AuditRecord> = {}): AuditRecord {
+    return {
+      kind: 'remediation',
+      id: remediationId('access-keys', '12345'),
+      createdAt: NOW.toISOString(),
+      rule: 'access-keys',
+      mode: 'enforce',
+      status,
+      resourceArn: 'arn:aws:iam::123456789:user/user1',
+      resource: { type: 'user', name: 'user1' },
+      action: {
+        kind: 'deactivate-keys',
+        userName: 'user1',
+        keys: [{ accessKeyId: 'AKIAOLDKEY', createDate: OLD.toISOString(), ageDays: 200 }],
+      },
+      reason: 'active access key older than 90 days: AKIAOLDKEY (200 days)',
+      trigger: {
+        eventId: '12345',
+        eventName: 'CreateAccessKey',
+        eventTime: '2022-09-27 17:09:18',
+        principalArn: 'x',
+      },
+      ...extra,
+    };
+  }
+
+  it('resumes a redelivery whose change was applied but not notified: notifies without reading or acting again', async () => {
+    record(dynamo, GetCommand, { Item: earlierRecord('applied') });
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      remediationId: remediationId('access-keys', '12345'),
+    });
+    expect(calls.filter((call) => call.startsWith('iam:'))).toEqual([]);
+    expect(published()).toHaveLength(1);
+    expect(published()[0]?.Subject).toBe('iam-warden: deactivated 1 old access key of user user1');
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: remediationId('access-keys', '12345') },
+    });
+  });
+
+  it('ignores a redelivery whose record says it was notified, without reading IAM', async () => {
+    record(dynamo, GetCommand, { Item: earlierRecord('applied', { notifiedAt: NOW.toISOString() }) });
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('ignored');
+    expect(decision.reason).toContain('duplicate delivery');
+    expect(calls.filter((call) => call.startsWith('iam:'))).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  it('retries the change of a redelivery whose record is still pending', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetCommand, { Item: earlierRecord('pending') });
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+  });
+
+  it('settles a pending record whose change IAM already shows: marks it applied and notifies, no second write', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD, 'Inactive']]);
+    record(dynamo, GetCommand, { Item: earlierRecord('pending') });
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iamWrites()).toEqual([]);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: remediationId('access-keys', '12345') },
+      ExpressionAttributeValues: { ':status': 'applied' },
+    });
+    expect(published()).toHaveLength(1);
+  });
+});
+
+describe('handleEvent: admin policy', () => {
+  it('detaches AdministratorAccess from a non-admin role after recording it', async () => {
+    role('new-role');
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      resource: { type: 'role', name: 'new-role' },
+      action: { kind: 'detach-policy', roleName: 'new-role', policyArn: ADMIN },
+    });
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'new-role',
+      PolicyArn: ADMIN,
+    });
+    expect(calls.indexOf('dynamo:Put')).toBeLessThan(calls.indexOf('iam:DetachRolePolicy'));
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    expect(published()[0]?.Subject).toBe('iam-warden: detached AdministratorAccess from role new-role');
+    expect(published()[0]?.Message).toContain(
+      `aws iam attach-role-policy --role-name new-role --policy-arn ${ADMIN}`,
+    );
+  });
+
+  it('would detach in notify mode, with no IAM write', async () => {
+    role('new-role');
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { MODE_ADMIN_POLICY: 'notify' } }),
+      sampleEvent('attach-role-policy-admin'),
+    );
+
+    expect(decision.outcome).toBe('would-remediate');
+    expect(iamWrites()).toEqual([]);
+  });
+
+  it('skips a designated admin role and tells people why', async () => {
+    const event = sampleEvent('attach-role-policy-admin');
+    requestOf(event).roleName = 'OrganizationAccountAccessRole';
+    role('OrganizationAccountAccessRole');
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), event);
+
+    expect(decision.outcome).toBe('skipped');
+    expect(decision.reason).toContain('designated admin role');
+    expect(iamWrites()).toEqual([]);
+    expect(published()[0]?.MessageAttributes?.outcome?.StringValue).toBe('skipped');
+  });
+
+  it('skips a service-linked role', async () => {
+    role('new-role', '/aws-service-role/ecs.amazonaws.com/');
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(decision.outcome).toBe('skipped');
+    expect(iamWrites()).toEqual([]);
+  });
+
+  it('ignores any other policy', async () => {
+    role('LambdaFunctionRole-1111', '/', ['arn:aws:iam::aws:policy/example-policy']);
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps(),
+      sampleEvent('attach-role-policy-other-policy'),
+    );
+
+    expect(decision.outcome).toBe('ignored');
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toEqual([]);
+  });
+
+  it('ignores a failed attachment, calling no IAM API', async () => {
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-failed'));
+
+    expect(decision.outcome).toBe('ignored');
+    expect(decision.reason).toContain('NoSuchEntity');
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it('skips a role carrying the exemption tag when exemptions are on', async () => {
+    role('new-role');
+    record(iam, ListRoleTagsCommand, {
+      Tags: [{ Key: 'iam-warden:exempt', Value: 'CHG-1' }],
+      IsTruncated: false,
+    });
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { EXEMPT_TAG_KEY: 'iam-warden:exempt' } }),
+      sampleEvent('attach-role-policy-admin'),
+    );
+
+    expect(decision.outcome).toBe('skipped');
+    expect(iamWrites()).toEqual([]);
+  });
+
+  it('fails closed when the exemption tag cannot be read', async () => {
+    role('new-role');
+    record(
+      iam,
+      ListRoleTagsCommand,
+      new ServiceFailureException({ message: 'tags unavailable', $metadata: {} }),
+    );
+
+    await expect(
+      handleEvent(
+        adminPolicyRule,
+        testDeps({ env: { EXEMPT_TAG_KEY: 'iam-warden:exempt' } }),
+        sampleEvent('attach-role-policy-admin'),
+      ),
+    ).rejects.toThrow('tags unavailable');
+    expect(iamWrites()).toEqual([]);
+    expect(published()[0]?.MessageAttributes?.outcome?.StringValue).toBe('failed');
+  });
+});
+
+describe('handleEvent: inline policy', () => {
+  it('saves the document IAM holds, then deletes the policy', async () => {
+    const document = ALLOW_DOCUMENT();
+    record(iam, GetUserPolicyCommand, {
+      UserName: 'test-user',
+      PolicyName: 'TestUserReadReports',
+      PolicyDocument: encodeURIComponent(document),
+    });
+
+    const decision = await handleEvent(inlinePolicyRule, testDeps(), sampleEvent('put-user-policy-allow'));
+
+    expect(decision).toMatchObject({ outcome: 'remediated', resource: { type: 'user', name: 'test-user' } });
+    expect(auditPut().action).toEqual({
+      kind: 'delete-inline-policy',
+      userName: 'test-user',
+      policyName: 'TestUserReadReports',
+      policyDocument: document,
+    });
+    expect(iam).toHaveReceivedCommandWith(DeleteUserPolicyCommand, {
+      UserName: 'test-user',
+      PolicyName: 'TestUserReadReports',
+    });
+    expect(calls.indexOf('dynamo:Put')).toBeLessThan(calls.indexOf('iam:DeleteUserPolicy'));
+    expect(iamWrites()).toEqual(['iam:DeleteUserPolicy']);
+  });
+
+  it.each(['put-user-policy', 'put-user-policy-aws-quarantine'])(
+    'skips a deny-only policy (%s) and tells people',
+    async (name) => {
+      const event = sampleEvent(name);
+      record(iam, GetUserPolicyCommand, {
+        PolicyDocument: encodeURIComponent(String(requestOf(event).policyDocument)),
+      });
+
+      const decision = await handleEvent(inlinePolicyRule, testDeps(), event);
+
+      expect(decision.outcome).toBe('skipped');
+      expect(iamWrites()).toEqual([]);
+      expect(published()).toHaveLength(1);
+    },
+  );
+
+  it('records the policy as gone when it was deleted before iam-warden read it', async () => {
+    record(
+      iam,
+      GetUserPolicyCommand,
+      new NoSuchEntityException({ message: 'no such policy', $metadata: {} }),
+    );
+
+    const decision = await handleEvent(inlinePolicyRule, testDeps(), sampleEvent('put-user-policy-allow'));
+
+    expect(decision).toMatchObject({
+      outcome: 'ignored',
+      reason: 'user test-user no longer exists (target gone)',
+    });
+    expect(iamWrites()).toEqual([]);
+  });
+});
+
+describe('handleEvent: events it must not act on', () => {
+  const rules: Rule<unknown>[] = [accessKeysRule, adminPolicyRule, inlinePolicyRule];
+
+  it.each(
+    rules.flatMap((rule) =>
+      ['s3-create-bucket', 's3-put-object'].map((name) => [rule.name, name, rule] as const),
+    ),
+  )('%s rejects the non-IAM event %s with a reason and no IAM call', async (_rule, name, rule) => {
+    const event = sampleEvent(name);
+
+    const decision = await handleEvent(rule, testDeps(), event);
+
+    expect(decision).toMatchObject({ outcome: 'rejected', eventId: event.id, error: 'InvalidEventError' });
+    expect(decision.reason).toMatch(/^not an IAM CloudTrail event: .*source/);
+    expect(iam.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'rejected' })]);
+  });
+
+  it.each<{ rule: Rule<unknown>; name: string; reason: string }>([
+    { rule: accessKeysRule, name: 'create-user', reason: 'CreateUser is not handled by access-keys' },
+    { rule: accessKeysRule, name: 'create-role', reason: 'CreateRole is not handled by access-keys' },
+    {
+      rule: adminPolicyRule,
+      name: 'attach-user-policy-admin',
+      reason: 'AttachUserPolicy is not handled by admin-policy',
+    },
+    {
+      rule: adminPolicyRule,
+      name: 'create-access-key',
+      reason: 'CreateAccessKey is not handled by admin-policy',
+    },
+    {
+      rule: inlinePolicyRule,
+      name: 'attach-role-policy-admin',
+      reason: 'AttachRolePolicy is not handled by inline-policy',
+    },
+  ])('$rule.name rejects $name, an event its rules never match', async ({ rule, name, reason }) => {
+    const decision = await handleEvent(rule, testDeps(), sampleEvent(name));
+
+    expect(decision).toMatchObject({ outcome: 'rejected' });
+    expect(decision.reason).toContain(reason);
+    expect(iam.calls()).toHaveLength(0);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a string', 'CreateAccessKey'],
+    ['an empty object', {}],
+    ['a CloudTrail record without its envelope', sampleEvent('create-access-key').detail],
+  ])('rejects %s with a reason and no IAM call', async (_what, input) => {
+    const decision = await handleEvent(accessKeysRule, testDeps(), input);
+
+    expect(decision).toMatchObject({ outcome: 'rejected', eventId: 'unknown', eventName: 'unknown' });
+    expect(decision.reason.length).toBeGreaterThan(0);
+    expect(iam.calls()).toHaveLength(0);
+    expect(dynamo.calls()).toHaveLength(0);
+  });
+
+  it.each<{ rule: Rule<unknown>; name: string; field: string }>([
+    { rule: adminPolicyRule, name: 'attach-role-policy-admin', field: 'roleName' },
+    { rule: adminPolicyRule, name: 'attach-role-policy-admin', field: 'policyArn' },
+    { rule: inlinePolicyRule, name: 'put-user-policy-allow', field: 'policyName' },
+    { rule: inlinePolicyRule, name: 'put-user-policy-allow', field: 'userName' },
+    { rule: accessKeysRule, name: 'update-access-key-active', field: 'accessKeyId' },
+    { rule: accessKeysRule, name: 'update-access-key-active', field: 'status' },
+  ])(
+    '$rule.name rejects $name without requestParameters.$field, naming it',
+    async ({ rule, name, field }) => {
+      const event = sampleEvent(name);
+      delete requestOf(event)[field];
+
+      const decision = await handleEvent(rule, testDeps(), event);
+
+      expect(decision.outcome).toBe('rejected');
+      expect(decision.reason).toContain(`detail.requestParameters.${field}`);
+      expect(iam.calls()).toHaveLength(0);
+    },
+  );
+
+  it('rejects a CreateAccessKey by an assumed role that names no user', async () => {
+    const event = sampleEvent('create-access-key');
+    event.detail.userIdentity = sampleEvent('put-user-policy').detail.userIdentity;
+    event.detail.requestParameters = null;
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+    expect(decision.outcome).toBe('rejected');
+    expect(iam.calls()).toHaveLength(0);
+  });
+});
