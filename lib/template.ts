@@ -24,6 +24,13 @@ const INTRINSICS = [
   'If',
   'Not',
   'Or',
+  // Rule-specific intrinsics, valid in the template's `Rules` section.
+  'Contains',
+  'EachMemberEquals',
+  'EachMemberIn',
+  'RefAll',
+  'ValueOf',
+  'ValueOfAll',
 ];
 
 /** CloudFormation's short-form intrinsics (`!Ref x`) read as their long form (`{ Ref: x }`). */
