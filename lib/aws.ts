@@ -8,18 +8,29 @@ import type { Config } from './config.js';
 import type { Clients, Deps } from './deps.js';
 import { iamWardenRetryStrategy } from './retry.js';
 
+/** Client settings that replace the SDK environment's: the demo pins its emulator's endpoint this way. */
+export interface ClientOverrides {
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
 /**
  * The SDK clients, configured from the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL`,
- * credentials): the same code talks to AWS in Lambda, to moto in tests and the demo.
+ * credentials): the same code talks to AWS in Lambda, to moto in tests and the demo. `overrides` take
+ * precedence over the environment (the demo passes moto's endpoint, so it can never reach a real account).
  */
-export function createClients(): Clients {
+export function createClients(overrides: ClientOverrides = {}): Clients {
   return {
-    iam: new IAMClient({ retryStrategy: iamWardenRetryStrategy() }),
-    sns: new SNSClient({ retryStrategy: iamWardenRetryStrategy() }),
-    events: new EventBridgeClient({ retryStrategy: iamWardenRetryStrategy() }),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy() }), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    iam: new IAMClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
+    sns: new SNSClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
+    events: new EventBridgeClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
+    dynamo: DynamoDBDocumentClient.from(
+      new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
+      {
+        marshallOptions: { removeUndefinedValues: true },
+      },
+    ),
   };
 }
 

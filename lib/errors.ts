@@ -48,6 +48,11 @@ export class RestoreRefusedError extends IamWardenError {
   override name = 'RestoreRefusedError';
 }
 
+/** A sweep ended with offenders failed or not reached; raised after they are reported, so Lambda retries. */
+export class SweepIncompleteError extends IamWardenError {
+  override name = 'SweepIncompleteError';
+}
+
 /** A local tool iam-warden needs (moto_server, cfn-lint) is not installed. */
 export class MissingToolError extends IamWardenError {
   override name = 'MissingToolError';

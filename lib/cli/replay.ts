@@ -1,0 +1,113 @@
+import type { Mode, RuleName } from '../config.js';
+import type { Deps } from '../deps.js';
+import { handleEvent } from '../pipeline.js';
+import type { Action, Decision, Outcome, Resource } from '../plan.js';
+import { RULES_BY_FUNCTION } from '../rules/index.js';
+import type { InputItem } from './input.js';
+import type { EventBridgeEvent } from './normalize.js';
+import type { Router } from './route.js';
+
+/** How replaying one event for one function ended: a decision's outcome, or why no function ran. */
+export type ReplayOutcome = Outcome | 'not-matched' | 'invalid';
+
+/** One line of a replay report: an event, a function it reached (if any), and what came of it. */
+export interface ReplayRow {
+  /** The file the event came from, with its place in the file (`trail.json.gz#Records[3]`). */
+  readonly source: string;
+  readonly eventId: string;
+  readonly eventName: string;
+  readonly functionName?: RuleName;
+  readonly mode?: Mode;
+  readonly outcome: ReplayOutcome;
+  readonly reason?: string;
+  readonly resource?: Resource;
+  readonly action?: Action;
+  readonly remediationId?: string;
+  readonly error?: string;
+}
+
+/** Outcomes that make the CLI exit non-zero: bad input, an event the function rejected, a failure. */
+export const PROBLEM_OUTCOMES: ReadonlySet<ReplayOutcome> = new Set(['invalid', 'rejected', 'failed']);
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The CloudTrail event ID of an event (its EventBridge ID for an old record without one) and its name. */
+export function identify(event: EventBridgeEvent): { eventId: string; eventName: string } {
+  const eventId = field(event.detail, 'eventID') ?? event.id;
+  const eventName = field(event.detail, 'eventName') ?? event['detail-type'];
+  return {
+    eventId: typeof eventId === 'string' ? eventId : '-',
+    eventName: typeof eventName === 'string' ? eventName : '-',
+  };
+}
+
+function fromDecision(source: string, decision: Decision): ReplayRow {
+  return {
+    source,
+    eventId: decision.eventId,
+    eventName: decision.eventName,
+    functionName: decision.rule,
+    mode: decision.mode,
+    outcome: decision.outcome,
+    reason: decision.reason,
+    ...(decision.resource ? { resource: decision.resource } : {}),
+    ...(decision.action ? { action: decision.action } : {}),
+    ...(decision.remediationId ? { remediationId: decision.remediationId } : {}),
+    ...(decision.error ? { error: decision.error } : {}),
+  };
+}
+
+/**
+ * Run one event through one function's real pipeline. `handleEvent` reports a failure (notification, result
+ * event) and then rethrows it for Lambda's retries; here it becomes a `failed` row and the replay goes on.
+ */
+export async function runFunction(
+  deps: Deps,
+  functionName: RuleName,
+  source: string,
+  event: EventBridgeEvent,
+): Promise<ReplayRow> {
+  try {
+    return fromDecision(source, await handleEvent(RULES_BY_FUNCTION[functionName], deps, event));
+  } catch (error) {
+    return {
+      source,
+      ...identify(event),
+      functionName,
+      mode: deps.config.modes[functionName],
+      outcome: 'failed',
+      reason: 'the function threw: Lambda would retry the event, then send it to the failed-events queue',
+      error: describeError(error),
+    };
+  }
+}
+
+/**
+ * Replay events in order: each is routed through the template's rules and run by every function it reaches,
+ * one row per function; an event no rule matches gives a `not-matched` row, an input error an `invalid` one.
+ * Events run one at a time, as a log's order matters (a key created, then reactivated).
+ */
+export async function* replay(
+  items: AsyncIterable<InputItem>,
+  router: Router,
+  deps: Deps,
+): AsyncGenerator<ReplayRow> {
+  for await (const item of items) {
+    if (item.kind === 'error') {
+      yield { source: item.source, eventId: '-', eventName: '-', outcome: 'invalid', error: item.message };
+      continue;
+    }
+    const routes = router(item.event);
+    if (routes.length === 0) {
+      yield { source: item.source, ...identify(item.event), outcome: 'not-matched' };
+      continue;
+    }
+    for (const route of routes) yield await runFunction(deps, route.functionName, item.source, item.event);
+  }
+}
