@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
+import './zod.js';
 
 /** What a remediation does when it finds something: nothing, tell people, or act and tell people. */
 export const MODES = ['off', 'notify', 'enforce'] as const;
@@ -53,51 +54,63 @@ export interface Config {
   /** A resource remediated this many times by one rule within `repeatWindowHours` is escalated, not fought. */
   readonly repeatLimit: number;
   readonly repeatWindowHours: number;
+  /**
+   * The sweep's ceiling on IAM calls per second. IAM throttles per account, and every other caller in the
+   * account (pipelines, Terraform, consoles) draws on the same budget, so the sweep leaves it most of it.
+   */
+  readonly iamCallsPerSecond: number;
+  /** The sweep tells a key's owner this many days before the key is deactivated; 0 turns warnings off. */
+  readonly earlyWarningDays: number;
 }
 
-const list = z
-  .string()
-  .optional()
-  .transform((value) =>
+const list = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) =>
     (value ?? '')
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item.length > 0),
-  );
+  ),
+);
 
-const mode = z.enum(MODES).default('enforce');
+const mode = z._default(z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }), 'enforce');
+
+/** A number from the environment, within bounds, whole when `whole` says so, with a default. */
+function number(options: { min: number; max: number; fallback: number; whole?: boolean; unit?: string }) {
+  const unit = options.unit ? ` ${options.unit}` : '';
+  const checks = [
+    z.minimum(options.min, `must be at least ${options.min}${unit}`),
+    z.maximum(options.max, `must be at most ${options.max}${unit}`),
+  ];
+  const schema = options.whole
+    ? z.coerce.number().check(z.refine(Number.isInteger, `must be a whole number${unit}`), ...checks)
+    : z.coerce.number().check(...checks);
+  return z._default(schema, options.fallback);
+}
 
 const envSchema = z.object({
-  TOPIC_ARN: z.string().regex(/^arn:aws[\w-]*:sns:/, 'must be an SNS topic ARN'),
-  AUDIT_TABLE: z.string().min(3, 'must name a DynamoDB table'),
-  IDEMPOTENCY_TABLE: z.string().min(3).optional(),
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
-  MAX_KEY_AGE_DAYS: z.coerce
-    .number()
-    .int('must be a whole number of days')
-    .min(1, 'must be at least 1 day')
-    .max(3650, 'must be at most 3650 days')
-    .default(90),
+  TOPIC_ARN: z.string().check(z.regex(/^arn:aws[\w-]*:sns:/, 'must be an SNS topic ARN')),
+  AUDIT_TABLE: z.string().check(z.minLength(3, 'must name a DynamoDB table')),
+  IDEMPOTENCY_TABLE: z.optional(z.string().check(z.minLength(3, 'must name a DynamoDB table'))),
+  EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
+  MAX_KEY_AGE_DAYS: number({ min: 1, max: 3650, fallback: 90, whole: true, unit: 'days' }),
   ADMIN_ROLE_PATTERNS: list,
   MODE_ACCESS_KEYS: mode,
   MODE_ADMIN_POLICY: mode,
   MODE_INLINE_POLICY: mode,
-  OWN_ROLE_ARNS: list.pipe(
-    z.array(z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\//, 'must be role ARNs')),
+  OWN_ROLE_ARNS: z.pipe(
+    list,
+    z.array(z.string().check(z.regex(/^arn:aws[\w-]*:iam::\d{12}:role\//, 'must be role ARNs'))),
   ),
-  EXEMPT_TAG_KEY: z.string().min(1).max(128).optional(),
-  NOT_FOUND_RETRY_SECONDS: z.coerce.number().min(0).max(300).default(60),
-  RESTORE_GRACE_HOURS: z.coerce
-    .number()
-    .min(0)
-    .max(24 * 30)
-    .default(24),
-  REPEAT_LIMIT: z.coerce.number().int('must be a whole number').min(1).max(1000).default(3),
-  REPEAT_WINDOW_HOURS: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 30)
-    .default(24),
+  EXEMPT_TAG_KEY: z.optional(
+    z.string().check(z.minLength(1), z.maxLength(128, 'must be at most 128 characters (an IAM tag key)')),
+  ),
+  NOT_FOUND_RETRY_SECONDS: number({ min: 0, max: 300, fallback: 60, unit: 'seconds' }),
+  RESTORE_GRACE_HOURS: number({ min: 0, max: 24 * 30, fallback: 24, unit: 'hours' }),
+  REPEAT_LIMIT: number({ min: 1, max: 1000, fallback: 3, whole: true }),
+  REPEAT_WINDOW_HOURS: number({ min: 1, max: 24 * 30, fallback: 24, unit: 'hours' }),
+  IAM_CALLS_PER_SECOND: number({ min: 0.1, max: 100, fallback: 5, unit: 'calls per second' }),
+  EARLY_WARNING_DAYS: number({ min: 0, max: 3649, fallback: 0, whole: true, unit: 'days' }),
 });
 
 /**
@@ -115,6 +128,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(`invalid iam-warden configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.EARLY_WARNING_DAYS >= e.MAX_KEY_AGE_DAYS) {
+    throw new ConfigError(
+      `invalid iam-warden configuration: EARLY_WARNING_DAYS: must be less than MAX_KEY_AGE_DAYS (${e.MAX_KEY_AGE_DAYS})`,
+    );
+  }
   return Object.freeze({
     topicArn: e.TOPIC_ARN,
     auditTable: e.AUDIT_TABLE,
@@ -133,5 +151,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     restoreGraceHours: e.RESTORE_GRACE_HOURS,
     repeatLimit: e.REPEAT_LIMIT,
     repeatWindowHours: e.REPEAT_WINDOW_HOURS,
+    iamCallsPerSecond: e.IAM_CALLS_PER_SECOND,
+    earlyWarningDays: e.EARLY_WARNING_DAYS,
   });
 }

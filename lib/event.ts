@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidEventError } from './errors.js';
+import './zod.js';
 
 /**
  * Schemas for the one kind of event iam-warden consumes: a CloudTrail management event for IAM, as
@@ -10,49 +11,49 @@ import { InvalidEventError } from './errors.js';
  */
 
 const sessionIssuer = z.looseObject({
-  type: z.string().optional(),
-  arn: z.string().optional(),
-  userName: z.string().optional(),
+  type: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  userName: z.optional(z.string()),
 });
 
 export const userIdentitySchema = z.looseObject({
-  type: z.string().optional(),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  userName: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z.looseObject({ sessionIssuer: sessionIssuer.optional() }).optional(),
+  type: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  accountId: z.optional(z.string()),
+  userName: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  sessionContext: z.optional(z.looseObject({ sessionIssuer: z.optional(sessionIssuer) })),
 });
 
-const parameters = z.record(z.string(), z.unknown()).nullish();
+const parameters = z.nullish(z.record(z.string(), z.unknown()));
 
 export const cloudTrailDetailSchema = z.looseObject({
-  eventVersion: z.string().optional(),
+  eventVersion: z.optional(z.string()),
   userIdentity: userIdentitySchema,
-  eventTime: z.string().min(1),
+  eventTime: z.string().check(z.minLength(1)),
   eventSource: z.literal('iam.amazonaws.com'),
-  eventName: z.string().min(1),
-  awsRegion: z.string().optional(),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
+  eventName: z.string().check(z.minLength(1)),
+  awsRegion: z.optional(z.string()),
+  sourceIPAddress: z.optional(z.string()),
+  userAgent: z.optional(z.string()),
   requestParameters: parameters,
   responseElements: parameters,
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  eventID: z.string().optional(),
-  recipientAccountId: z.string().optional(),
+  errorCode: z.optional(z.string()),
+  errorMessage: z.optional(z.string()),
+  eventID: z.optional(z.string()),
+  recipientAccountId: z.optional(z.string()),
 });
 
 export const iamEventSchema = z.looseObject({
-  version: z.string().optional(),
-  id: z.string().min(1),
+  version: z.optional(z.string()),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   source: z.literal('aws.iam'),
-  account: z.string().min(1),
-  time: z.string().min(1),
-  region: z.string().min(1),
-  resources: z.array(z.unknown()).optional(),
+  account: z.string().check(z.minLength(1)),
+  time: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
+  resources: z.optional(z.array(z.unknown())),
   detail: cloudTrailDetailSchema,
 });
 
@@ -129,7 +130,7 @@ export function parseIamEvent(input: unknown): Change {
  */
 export function readParameters<T>(
   change: Change,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   from: 'requestParameters' | 'responseElements' = 'requestParameters',
 ): T {
   const parsed = schema.safeParse(change.detail[from] ?? {});

@@ -17,7 +17,8 @@ interface SamEsbuildProperties {
   OutExtension?: string[];
   Banner?: string[];
   External?: string[];
-  MainFields?: string[];
+  /** One comma-separated string, as SAM passes it on (`--main-fields=module,main`), not a list. */
+  MainFields?: string;
   EntryPoints: string[];
 }
 
@@ -48,7 +49,7 @@ export function esbuildOptions(props: SamEsbuildProperties, codeUri: string, out
   if (outExtension) options.outExtension = outExtension;
   if (banner) options.banner = banner;
   if (props.External) options.external = props.External;
-  if (props.MainFields) options.mainFields = props.MainFields;
+  if (props.MainFields) options.mainFields = props.MainFields.split(',').map((field) => field.trim());
   return options;
 }
 

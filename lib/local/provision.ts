@@ -15,7 +15,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IamWardenError } from '../errors.js';
 
 /** What `provisionLocal` created, and the environment the iam-warden functions need to use it. */

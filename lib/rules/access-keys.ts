@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decideAccessKeys } from '../decisions/access-keys.js';
 import { type Change, readParameters } from '../event.js';
 import { GONE, listAccessKeys, readLive } from '../iam.js';
@@ -10,11 +10,11 @@ interface KeyTarget {
   readonly createdKeyId: string | undefined;
 }
 
-const createParams = z.object({ userName: z.string().min(1).optional() });
-const createResponse = z.object({ accessKey: z.object({ accessKeyId: z.string().min(1) }) });
+const createParams = z.object({ userName: z.optional(z.string().check(z.minLength(1))) });
+const createResponse = z.object({ accessKey: z.object({ accessKeyId: z.string().check(z.minLength(1)) }) });
 const updateParams = z.object({
-  userName: z.string().min(1).optional(),
-  accessKeyId: z.string().min(1),
+  userName: z.optional(z.string().check(z.minLength(1))),
+  accessKeyId: z.string().check(z.minLength(1)),
   status: z.string(),
 });
 
@@ -28,7 +28,7 @@ function ownerOf(change: Change, userName: string | undefined): string | 'root' 
   const identity = change.detail.userIdentity;
   if (identity.type === 'Root') return 'root';
   if (identity.type === 'IAMUser' && identity.userName) return identity.userName;
-  return readParameters(change, z.object({ userName: z.string().min(1) })).userName;
+  return readParameters(change, z.object({ userName: z.string().check(z.minLength(1)) })).userName;
 }
 
 function rootAlert(change: Change, what: string): Targeted<KeyTarget> {

@@ -1,10 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decideAdminPolicy } from '../decisions/admin-policy.js';
 import { readParameters } from '../event.js';
 import { describeRole, GONE, readLive } from '../iam.js';
 import type { Rule } from './rule.js';
 
-const params = z.object({ roleName: z.string().min(1), policyArn: z.string().min(1) });
+const params = z.object({
+  roleName: z.string().check(z.minLength(1)),
+  policyArn: z.string().check(z.minLength(1)),
+});
 
 /** Detach AdministratorAccess from roles that are not designated admin roles. */
 export const adminPolicyRule: Rule<z.infer<typeof params>> = {

@@ -1,10 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { decideInlinePolicy } from '../decisions/inline-policy.js';
 import { readParameters } from '../event.js';
 import { GONE, getUserPolicyDocument, readLive } from '../iam.js';
 import type { Rule } from './rule.js';
 
-const params = z.object({ userName: z.string().min(1), policyName: z.string().min(1) });
+const params = z.object({
+  userName: z.string().check(z.minLength(1)),
+  policyName: z.string().check(z.minLength(1)),
+});
 
 /**
  * Delete inline policies from IAM users, after saving the document. The document is read from IAM, not
