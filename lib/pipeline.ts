@@ -275,14 +275,16 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
   if ('plan' in targeted) return conclude(deps, rule.name, change, targeted.resource, targeted.plan);
   let plan: Plan | undefined;
   let earlier: AuditRecord | undefined;
+  let reading = 'the audit table could not be read';
   try {
     // A redelivery must finish what the first delivery started, even though IAM no longer shows the problem
     // (we fixed it): re-reading IAM alone would conclude "nothing to do" and lose the notification.
     earlier = await getRecord(deps, remediationId(rule.name, change.eventId));
     if (earlier !== undefined && resumable(earlier)) return resume(earlier, base);
+    reading = 'the live IAM state could not be read';
     plan = await rule.evaluate(deps, targeted.target, change);
   } catch (error) {
-    const reason = 'the live IAM state could not be read';
+    const reason = reading;
     const decision: Decision = {
       ...base,
       resource: targeted.resource,

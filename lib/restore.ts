@@ -50,7 +50,11 @@ export async function findRemediation(
   const ids =
     'remediationId' in key ? [key.remediationId] : RULES.map((rule) => remediationId(rule, key.eventId));
   for (const id of ids) {
-    const out = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id } }));
+    // Strongly consistent: people restore right after the notification, and a stale read would either miss
+    // the record or miss its `restoredBy` (letting a second restore through).
+    const out = await deps.dynamo.send(
+      new GetCommand({ TableName: deps.config.auditTable, Key: { id }, ConsistentRead: true }),
+    );
     const item = out.Item as AuditEntry | undefined;
     if (item?.kind === 'remediation') return item;
   }
@@ -100,7 +104,21 @@ export async function restoreRemediation(
       cause: error,
     });
   }
-  if (plan.action !== undefined) await revertAction(deps.iam, plan.action);
+  if (plan.action !== undefined) {
+    try {
+      await revertAction(deps.iam, plan.action);
+    } catch (error) {
+      // Nothing (or not all) was put back: end the grace period at once, so events for the resource are acted
+      // on again; running the restore again starts a new one.
+      await deps.dynamo.send(
+        new PutCommand({
+          TableName: deps.config.auditTable,
+          Item: { ...restore, graceUntil: restore.createdAt },
+        }),
+      );
+      throw error;
+    }
+  }
   await deps.dynamo.send(
     new UpdateCommand({
       TableName: deps.config.auditTable,

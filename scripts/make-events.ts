@@ -1,6 +1,6 @@
 /**
  * Writes the sample EventBridge events in `events/` from the real CloudTrail records in
- * `test/fixtures/cloudtrail/`, and `events/env.json` (`sam local invoke --env-vars`) from `template.yaml`.
+ * `test/fixtures/cloudtrail/`, and `sam-env.json` (`sam local invoke --env-vars`; kept out of `events/` so that `iam-warden replay events/` reads only events) from `template.yaml`.
  *
  *   npx tsx scripts/make-events.ts
  *
@@ -21,6 +21,8 @@ type Json = Record<string, unknown>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'cloudtrail');
 export const EVENTS_DIR = join(ROOT, 'events');
+/** The `sam local invoke --env-vars` file. */
+export const SAM_ENV_FILE = join(ROOT, 'sam-env.json');
 
 /** RFC 4122 URL namespace: the names hashed below are `iam-warden:events/<file>` strings. */
 const UUID_NAMESPACE = '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
@@ -247,7 +249,7 @@ function variablesOf(properties: Record<string, unknown> | undefined): string[] 
   return Object.keys(environment?.Variables ?? {});
 }
 
-/** `events/env.json`: per function logical ID, the template's variables with local placeholder values. */
+/** `sam-env.json`: per function logical ID, the template's variables with local placeholder values. */
 export function renderEnv(template: Template = loadTemplate()): string {
   const globals = variablesOf(template.Globals?.Function);
   const env = Object.fromEntries(
@@ -274,9 +276,7 @@ export function renderEnv(template: Template = loadTemplate()): string {
 
 /** Every file this script writes in `events/`, by name. */
 export function renderEvents(): Map<string, string> {
-  const files = new Map(SAMPLES.map((sample) => [sample.file, renderSample(sample)]));
-  files.set('env.json', renderEnv());
-  return files;
+  return new Map(SAMPLES.map((sample) => [sample.file, renderSample(sample)]));
 }
 
 function main(): void {
@@ -285,6 +285,8 @@ function main(): void {
     writeFileSync(join(EVENTS_DIR, file), content);
     console.log(`events/${file}`);
   }
+  writeFileSync(SAM_ENV_FILE, renderEnv());
+  console.log('sam-env.json');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -34,13 +34,11 @@ const MAX_KEY_AGE_DAYS = 90;
 const KEEP = process.argv.includes('--keep');
 const DAY_MS = 86_400_000;
 const ADMINISTRATOR_ACCESS = 'arn:aws:iam::aws:policy/AdministratorAccess';
-/** The example roles `events/iam-warden-own-update-access-key.json` was made by (see events/env.json). */
+/** The example roles `events/iam-warden-own-update-access-key.json` was made by (see sam-env.json). */
 const OWN_ROLE_ARNS = ['AccessKeysRole', 'AdminPolicyRole', 'InlinePolicyRole']
   .map((role) => `arn:aws:iam::123456789012:role/iam-warden-${role}-EXAMPLE`)
   .join(',');
 const BREAK_GLASS_ROLE = 'break-glass-admin';
-/** Files of `events/` that are not events: `sam local invoke --env-vars` settings. */
-const NOT_EVENTS = new Set(['env.json']);
 /** Replayed as a copy naming the key moto created for it (see `derivedEvents`). */
 const CREATE_ACCESS_KEY_SAMPLE = 'create-access-key.json';
 
@@ -219,7 +217,7 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
   const asOf = new Date(Date.now() + (MAX_KEY_AGE_DAYS + 30) * DAY_MS);
   const before = await readIamState(iam, seeded);
   const samples = (await readdir(EVENTS_DIR))
-    .filter((name) => name.endsWith('.json') && !NOT_EVENTS.has(name) && name !== CREATE_ACCESS_KEY_SAMPLE)
+    .filter((name) => name.endsWith('.json') && name !== CREATE_ACCESS_KEY_SAMPLE)
     .sort()
     .map((name) => relative(process.cwd(), join(EVENTS_DIR, name)));
   const derived = await derivedEvents(workDir, seeded);

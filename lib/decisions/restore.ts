@@ -32,6 +32,14 @@ export function decideRestore(record: RestorableRecord, current: CurrentState): 
   if (record.restoredBy !== undefined) {
     return { kind: 'refuse', reason: `${record.id} was restored already (${record.restoredBy})` };
   }
+  if (record.status === 'pending') {
+    // Not "changed nothing": a pending record's IAM write may have happened and its status update not (a
+    // timeout between the two); the pipeline's retries settle it.
+    return {
+      kind: 'refuse',
+      reason: `${record.id} has not finished (status pending): iam-warden may still be applying or retrying it; restore it once it is applied`,
+    };
+  }
   if (record.status !== 'applied') {
     return {
       kind: 'refuse',

@@ -31,7 +31,7 @@ function readJson(dir: URL, name: string): unknown {
 
 function jsonFiles(dir: URL): string[] {
   return readdirSync(dir)
-    .filter((name) => name.endsWith('.json') && name !== 'env.json')
+    .filter((name) => name.endsWith('.json'))
     .sort();
 }
 

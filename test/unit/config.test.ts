@@ -198,8 +198,8 @@ describe('loadConfig', () => {
     expect(loadConfig(TEST_ENV).ownRoleArns).toContain(OWN_ROLE_ARN);
   });
 
-  it('accepts the sample environment of every function in events/env.json, in notify mode', () => {
-    const env = JSON.parse(readFileSync(new URL('../../events/env.json', import.meta.url), 'utf8')) as Record<
+  it('accepts the sample environment of every function in sam-env.json, in notify mode', () => {
+    const env = JSON.parse(readFileSync(new URL('../../sam-env.json', import.meta.url), 'utf8')) as Record<
       string,
       Record<string, string>
     >;

@@ -7,7 +7,13 @@ import {
   ServiceFailureException,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -64,7 +70,15 @@ beforeEach(() => {
     .resolves({});
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
-  dynamo.on(PutCommand).resolves({}).on(UpdateCommand).resolves({}).on(QueryCommand).resolves({ Items: [] });
+  dynamo
+    .on(GetCommand)
+    .resolves({})
+    .on(PutCommand)
+    .resolves({})
+    .on(UpdateCommand)
+    .resolves({})
+    .on(QueryCommand)
+    .resolves({ Items: [] });
 });
 
 describe('createHandler', () => {

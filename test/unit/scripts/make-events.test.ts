@@ -1,6 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isoTime, renderEvents, SAMPLES, uuidFromName, wrap } from '../../../scripts/make-events.js';
+import {
+  isoTime,
+  renderEnv,
+  renderEvents,
+  SAM_ENV_FILE,
+  SAMPLES,
+  uuidFromName,
+  wrap,
+} from '../../../scripts/make-events.js';
 
 const EVENTS = new URL('../../../events/', import.meta.url);
 const FIXTURES = new URL('../../fixtures/cloudtrail/', import.meta.url);

@@ -1,0 +1,243 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AuditRecord } from '../audit.js';
+import { createClients } from '../aws.js';
+import { loadConfig } from '../config.js';
+import { decideRestore } from '../decisions/restore.js';
+import type { Clients, Deps } from '../deps.js';
+import { AwsCallError, RestoreRefusedError, UsageError } from '../errors.js';
+import type { Action } from '../plan.js';
+import { findRemediation, readCurrentState, restoreRemediation } from '../restore.js';
+import { iamWardenRetryStrategy } from '../retry.js';
+
+/** What `restore` and `history` use: the audit table, IAM, STS (who runs the command, in which account). */
+export interface AuditCommandDeps extends Pick<Deps, 'iam' | 'dynamo' | 'config' | 'clock'> {
+  readonly sts: Pick<STSClient, 'send'>;
+}
+
+/** A stream the commands write to: process.stdout and process.stderr, or a test's buffer (as lib/cli/run.ts). */
+export interface Output {
+  write(text: string): unknown;
+}
+
+/** Where a command writes: results to `stdout`, refusals to `stderr`. */
+export interface CommandIo {
+  readonly stdout: Output;
+  readonly stderr: Output;
+}
+
+/** What the audit commands are made of, each defaulting to the standard SDK environment. */
+export interface AuditCommandSetup {
+  /** The environment lib/config.ts reads (`AUDIT_TABLE`, `RESTORE_GRACE_HOURS`...); `process.env` by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly clients?: Pick<Clients, 'iam' | 'dynamo'>;
+  readonly sts?: Pick<STSClient, 'send'>;
+  /** The time to act as of (`--now`); the wall clock when unset. */
+  readonly now?: Date | undefined;
+}
+
+/**
+ * Deps for the audit commands: configuration through lib/config.ts, clients from the standard SDK settings
+ * (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL`) unless given.
+ */
+export function createAuditCommandDeps(setup: AuditCommandSetup = {}): AuditCommandDeps {
+  const config = loadConfig(setup.env);
+  const { iam, dynamo } = setup.clients ?? createClients();
+  const { now } = setup;
+  return {
+    iam,
+    dynamo,
+    config,
+    clock: now === undefined ? () => new Date() : () => new Date(now.getTime()),
+    sts: setup.sts ?? new STSClient({ retryStrategy: iamWardenRetryStrategy() }),
+  };
+}
+
+/** Who runs the command, as the restore record names them, and the account and partition they act in. */
+export interface Caller {
+  readonly arn: string;
+  readonly account: string;
+  readonly partition: string;
+}
+
+/** The caller's identity (STS GetCallerIdentity needs no permission, so it works with any credentials). */
+export async function callerIdentity(sts: AuditCommandDeps['sts']): Promise<Caller> {
+  const out = await sts.send(new GetCallerIdentityCommand({}));
+  if (out.Arn === undefined || out.Account === undefined) {
+    throw new AwsCallError('STS GetCallerIdentity returned no ARN or account');
+  }
+  return { arn: out.Arn, account: out.Account, partition: /^arn:([\w-]+):/.exec(out.Arn)?.[1] ?? 'aws' };
+}
+
+/** ISO 8601 dates (`2025-06-01`) and date-times with a zone, as `--now` of the other commands. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** Parse an ISO time given to `flag`; throws `UsageError` naming the flag. */
+export function parseIsoTime(flag: string, value: string): Date {
+  const date = new Date(value);
+  if (!ISO_TIME.test(value) || Number.isNaN(date.getTime())) {
+    throw new UsageError(
+      `${flag} ${value}: give an ISO 8601 date or a date-time with its zone, like 2025-06-01T00:00:00Z`,
+    );
+  }
+  return date;
+}
+
+/** Run `parseArgs`, turning its errors (unknown flag, missing value) into `UsageError`. */
+export function parseCommandArgs<const T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+export const RESTORE_USAGE = `Usage:
+  iam-warden restore <remediation-id> [--dry-run] [--now <ISO time>]
+  iam-warden restore --event-id <CloudTrail event ID> [--dry-run] [--now <ISO time>]
+      Put back exactly what a remediation removed: reactivate the access keys, re-attach the policy, re-put
+      the identical inline policy document. The remediation ID is in its notification and in
+      \`iam-warden history\`. Refuses, changing nothing, when the current state makes it unsafe or impossible.
+      The restore is recorded; for RESTORE_GRACE_HOURS (default 24) iam-warden then only notifies about
+      the resource instead of undoing the restore.
+  --dry-run   show what would be put back, change nothing and record nothing
+  --now       the time to record the restore at (as \`invoke --now\`, when remediations were made "as of")
+
+Exit status: 0 restored (or would be); 1 refused; 2 on a usage or configuration error.
+`;
+
+export type RestoreTarget = { readonly remediationId: string } | { readonly eventId: string };
+
+export interface RestoreOptions {
+  readonly target: RestoreTarget;
+  readonly dryRun: boolean;
+  readonly now: Date | undefined;
+}
+
+const REMEDIATION_ID = /^rem-[0-9a-f]{20}$/;
+
+/** Parse the arguments after `restore`. Throws `UsageError` naming what is wrong. */
+export function parseRestoreArgs(args: readonly string[]): RestoreOptions {
+  const { values, positionals } = parseCommandArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'event-id': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      now: { type: 'string' },
+    },
+  });
+  const eventId = values['event-id'];
+  if (positionals.length > 1) throw new UsageError('restore takes one remediation ID');
+  const [id] = positionals;
+  if (id !== undefined && eventId !== undefined) {
+    throw new UsageError('restore takes a remediation ID or --event-id, not both');
+  }
+  const now = values.now === undefined ? undefined : parseIsoTime('--now', values.now);
+  const common = { dryRun: values['dry-run'] ?? false, now };
+  if (eventId !== undefined) {
+    if (eventId.trim() === '') throw new UsageError('--event-id needs a CloudTrail event ID');
+    return { target: { eventId }, ...common };
+  }
+  if (id === undefined) throw new UsageError('restore needs a remediation ID (rem-...) or --event-id <id>');
+  if (id.startsWith('rst-')) {
+    throw new UsageError(`${id} is a restore record; restore takes the ID of a remediation (rem-...)`);
+  }
+  if (!REMEDIATION_ID.test(id)) {
+    throw new UsageError(`${id} is not a remediation ID: they look like rem-0123456789abcdef0123`);
+  }
+  return { target: { remediationId: id }, ...common };
+}
+
+/** The inverse of an action in words: done (`reactivated ...`) or to be done (`reactivate ...`). */
+export function describeRestore(action: Action, done: boolean): string[] {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      return action.keys.map(
+        (key) =>
+          `${done ? 'reactivated' : 'reactivate'} access key ${key.accessKeyId} of user ${action.userName}`,
+      );
+    case 'detach-policy':
+      return [`${done ? 're-attached' : 're-attach'} ${action.policyArn} to role ${action.roleName}`];
+    case 'delete-inline-policy':
+      return [
+        `re-put inline policy ${action.policyName} of user ${action.userName}: the saved document, ${action.policyDocument.length} characters, byte for byte`,
+      ];
+  }
+}
+
+function describeRemediation(record: AuditRecord): string {
+  const { trigger } = record;
+  return `${record.id} (${record.rule}, ${record.resource.type} ${record.resource.name}; ${trigger.eventName} ${trigger.eventId} by ${trigger.principalArn} at ${trigger.eventTime})`;
+}
+
+function hours(value: number): string {
+  return `${value} ${value === 1 ? 'hour' : 'hours'}`;
+}
+
+function line(output: Output, text: string): void {
+  output.write(`${text}\n`);
+}
+
+function printParts(io: CommandIo, putBack: readonly string[], already: readonly string[]): void {
+  for (const text of putBack) line(io.stdout, `  put back:     ${text}`);
+  for (const text of already) line(io.stdout, `  already back: ${text}`);
+}
+
+/**
+ * `iam-warden restore`: find the remediation, then put back what it removed (or, with `--dry-run`, say what
+ * would be). A refusal is printed with its reason and gives exit status 1; other errors propagate.
+ */
+export async function runRestore(
+  options: RestoreOptions,
+  deps: AuditCommandDeps,
+  io: CommandIo,
+): Promise<number> {
+  try {
+    const remediation = await findRemediation(deps, options.target);
+    const grace = hours(deps.config.restoreGraceHours);
+    if (options.dryRun) {
+      const plan = decideRestore(remediation, await readCurrentState(deps.iam, remediation.action));
+      if (plan.kind === 'refuse') {
+        throw new RestoreRefusedError(`cannot restore ${remediation.id}: ${plan.reason}`);
+      }
+      line(io.stdout, `Dry run, nothing changed: would restore ${describeRemediation(remediation)}`);
+      printParts(io, plan.action ? describeRestore(plan.action, false) : [], plan.already);
+      line(
+        io.stdout,
+        `Would record the restore; iam-warden would then only notify about ${remediation.resource.type} ${remediation.resource.name} for ${grace}.`,
+      );
+      return 0;
+    }
+    const caller = await callerIdentity(deps.sts);
+    const result = await restoreRemediation(deps, remediation, caller.arn);
+    line(io.stdout, `Restored ${describeRemediation(remediation)}`);
+    printParts(io, result.restored ? describeRestore(result.restored, true) : [], result.already);
+    line(io.stdout, `Recorded as ${result.restore.id}, by ${result.restore.restoredBy}.`);
+    line(
+      io.stdout,
+      `Grace period: until ${result.restore.graceUntil} (${grace}), iam-warden only notifies about ${remediation.resource.type} ${remediation.resource.name} and does not undo this restore.`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof RestoreRefusedError)) throw error;
+    line(io.stderr, `Refused: ${error.message}. Nothing was changed.`);
+    return 1;
+  }
+}
+
+/**
+ * `iam-warden restore <args>`: parse, then run with deps made from the environment (only once the arguments
+ * are valid, so a usage error needs no configuration).
+ */
+export async function restoreCommand(
+  args: readonly string[],
+  io: CommandIo,
+  setup: Omit<AuditCommandSetup, 'now'> = {},
+): Promise<number> {
+  const options = parseRestoreArgs(args);
+  return runRestore(options, createAuditCommandDeps({ ...setup, now: options.now }), io);
+}
