@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode, RuleName } from './config.js';
-import type { HistoryEntry } from './decisions/guards.js';
+import { actionTargets, type HistoryEntry } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, awsErrorName } from './errors.js';
 import type { Action, Resource } from './plan.js';
@@ -187,5 +187,6 @@ export function toHistoryEntry(entry: AuditEntry): HistoryEntry {
         rule: entry.rule,
         status: entry.status,
         createdAt: entry.createdAt,
+        targets: actionTargets(entry.action),
       };
 }

@@ -9,13 +9,13 @@ import {
   updateRecord,
 } from './audit.js';
 import type { Mode, RuleName } from './config.js';
-import { type Guard, guardAction } from './decisions/guards.js';
+import { actionTargets, type Guard, guardAction } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
 import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
-import { type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
+import { type Action, type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
 import type { Rule } from './rules/rule.js';
 
 /** A decision, and the error to rethrow once it is reported, when it is a failure. */
@@ -65,6 +65,7 @@ async function checkGuards(
   id: string,
   resource: Resource,
   resourceArn: string,
+  action: Action,
 ): Promise<Guard> {
   const { config } = deps;
   const key = config.exemptTagKey;
@@ -80,6 +81,7 @@ async function checkGuards(
     exemptTag: key !== undefined && value !== undefined ? { key, value } : undefined,
     history,
     remediationId: id,
+    targets: actionTargets(action),
     repeatLimit: config.repeatLimit,
     repeatWindowHours: config.repeatWindowHours,
   });
@@ -179,7 +181,7 @@ export async function conclude(
   const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger, resource));
   let guard: Guard;
   try {
-    guard = await checkGuards(deps, rule, id, resource, resourceArn);
+    guard = await checkGuards(deps, rule, id, resource, resourceArn, plan.action);
   } catch (error) {
     const reason = `${plan.reason}; not changed: the exemption tag or audit history could not be read (failing closed)`;
     return {

@@ -1,4 +1,5 @@
 import type { RuleName } from '../config.js';
+import type { Action } from '../plan.js';
 
 /** A past audit entry about the resource, as far as the guards care. */
 export type HistoryEntry =
@@ -8,6 +9,8 @@ export type HistoryEntry =
       readonly rule: RuleName;
       readonly status: string;
       readonly createdAt: string;
+      /** What the remediation changed (see `actionTargets`). */
+      readonly targets: readonly string[];
     }
   | {
       readonly kind: 'restore';
@@ -25,6 +28,8 @@ export interface GuardInput {
   readonly history: readonly HistoryEntry[];
   /** The remediation being decided: a redelivery must not count its own earlier record as a repeat. */
   readonly remediationId: string;
+  /** What the action being decided would change (see `actionTargets`). */
+  readonly targets: readonly string[];
   readonly repeatLimit: number;
   readonly repeatWindowHours: number;
 }
@@ -42,6 +47,22 @@ export type Guard =
   | { readonly kind: 'exempt'; readonly reason: string }
   | { readonly kind: 'grace'; readonly reason: string }
   | { readonly kind: 'escalate'; readonly reason: string };
+
+/**
+ * The things an action changes, named so that two remediations of the same thing compare equal: a repeat is the
+ * same key deactivated again, the same policy detached or deleted again; a user's fourth distinct inline
+ * policy is not a repeat of the first three.
+ */
+export function actionTargets(action: Action): string[] {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      return action.keys.map((key) => `access-key:${key.accessKeyId}`);
+    case 'detach-policy':
+      return [`attached-policy:${action.policyArn}`];
+    case 'delete-inline-policy':
+      return [`inline-policy:${action.policyName}`];
+  }
+}
 
 export function guardAction(input: GuardInput): Guard {
   if (input.exemptTag !== undefined) {
@@ -65,6 +86,7 @@ export function guardAction(input: GuardInput): Guard {
       entry.kind === 'remediation' &&
       entry.id !== input.remediationId &&
       entry.rule === input.rule &&
+      entry.targets.some((target) => input.targets.includes(target)) &&
       entry.status === 'applied' &&
       Date.parse(entry.createdAt) >= since,
   ).length;

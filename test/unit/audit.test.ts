@@ -214,6 +214,7 @@ describe('toHistoryEntry', () => {
       rule: 'inline-policy',
       status: 'pending',
       createdAt: RECORD.createdAt,
+      targets: [`inline-policy:${(RECORD.action as { policyName: string }).policyName}`],
     });
     expect(
       toHistoryEntry({

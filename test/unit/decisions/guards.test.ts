@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actionTargets,
+  type GuardInput,
+  guardAction,
+  type HistoryEntry,
+} from '../../../lib/decisions/guards.js';
+
+const NOW = new Date('2026-06-01T12:00:00.000Z');
+const HOUR = 3_600_000;
+const ago = (hours: number) => new Date(NOW.getTime() - hours * HOUR).toISOString();
+const ahead = (hours: number) => new Date(NOW.getTime() + hours * HOUR).toISOString();
+
+function applied(
+  id: string,
+  hoursAgo: number,
+  targets = ['attached-policy:admin'],
+  rule: 'admin-policy' | 'inline-policy' = 'admin-policy',
+): HistoryEntry {
+  return { kind: 'remediation', id, rule, status: 'applied', createdAt: ago(hoursAgo), targets };
+}
+
+function input(changes: Partial<GuardInput> = {}): GuardInput {
+  return {
+    rule: 'admin-policy',
+    now: NOW,
+    exemptTag: undefined,
+    history: [],
+    remediationId: 'rem-current',
+    targets: ['attached-policy:admin'],
+    repeatLimit: 3,
+    repeatWindowHours: 24,
+    ...changes,
+  };
+}
+
+describe('guardAction', () => {
+  it('proceeds with no tag and no history', () => {
+    expect(guardAction(input())).toEqual({ kind: 'proceed' });
+  });
+
+  it('exempts a resource carrying the exemption tag, whatever its history', () => {
+    const guard = guardAction(
+      input({ exemptTag: { key: 'iam-warden:exempt', value: '' }, history: [applied('a', 1)] }),
+    );
+
+    expect(guard).toEqual({ kind: 'exempt', reason: 'exempt by tag iam-warden:exempt=' });
+  });
+
+  it('only notifies while a restore of the resource is in its grace period, naming who restored it', () => {
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(1),
+      graceUntil: ahead(23),
+      restoredBy: 'arn:aws:sts::1:assumed-role/sec/jane',
+    };
+
+    const guard = guardAction(input({ history: [restore] }));
+
+    expect(guard.kind).toBe('grace');
+    expect(guard).toMatchObject({ reason: expect.stringContaining('arn:aws:sts::1:assumed-role/sec/jane') });
+    expect(guard).toMatchObject({ reason: expect.stringContaining(ahead(23)) });
+  });
+
+  it('acts again once the grace period is over', () => {
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(30),
+      graceUntil: ago(6),
+      restoredBy: 'jane',
+    };
+
+    expect(guardAction(input({ history: [restore] }))).toEqual({ kind: 'proceed' });
+  });
+
+  it('escalates the same target remediated repeatLimit times within the window', () => {
+    const guard = guardAction(input({ history: [applied('a', 1), applied('b', 2), applied('c', 3)] }));
+
+    expect(guard.kind).toBe('escalate');
+    expect(guard).toMatchObject({
+      reason: expect.stringContaining('remediated 3 times in the last 24 hours'),
+    });
+  });
+
+  it('proceeds one short of the limit', () => {
+    expect(guardAction(input({ history: [applied('a', 1), applied('b', 2)] }))).toEqual({ kind: 'proceed' });
+  });
+
+  it('does not count remediations older than the window', () => {
+    expect(guardAction(input({ history: [applied('a', 1), applied('b', 2), applied('c', 25)] }))).toEqual({
+      kind: 'proceed',
+    });
+  });
+
+  it('does not count its own earlier record (a redelivery) as a repeat', () => {
+    const history = [applied('a', 1), applied('b', 2), applied('rem-current', 0)];
+
+    expect(guardAction(input({ history }))).toEqual({ kind: 'proceed' });
+  });
+
+  it('does not count remediations that were not applied', () => {
+    const history: HistoryEntry[] = [
+      applied('a', 1),
+      applied('b', 2),
+      { ...(applied('c', 3) as HistoryEntry & { kind: 'remediation' }), status: 'notified-only' },
+    ];
+
+    expect(guardAction(input({ history }))).toEqual({ kind: 'proceed' });
+  });
+
+  it("does not count another rule's remediations of the same resource", () => {
+    const other = ['inline-policy:p'];
+    const history = [
+      applied('a', 1, other, 'inline-policy'),
+      applied('b', 2, other, 'inline-policy'),
+      applied('c', 3, other, 'inline-policy'),
+    ];
+
+    expect(guardAction(input({ history }))).toEqual({ kind: 'proceed' });
+  });
+
+  it("does not take a user's fourth distinct inline policy for a repeat of the first three", () => {
+    const history = ['p1', 'p2', 'p3'].map((name, index) =>
+      applied(`r${index}`, index + 1, [`inline-policy:${name}`], 'inline-policy'),
+    );
+
+    const guard = guardAction(input({ rule: 'inline-policy', history, targets: ['inline-policy:p4'] }));
+
+    expect(guard).toEqual({ kind: 'proceed' });
+  });
+
+  it('escalates the same inline policy put back again and again', () => {
+    const history = [1, 2, 3].map((hours) =>
+      applied(`r${hours}`, hours, ['inline-policy:p1'], 'inline-policy'),
+    );
+
+    expect(guardAction(input({ rule: 'inline-policy', history, targets: ['inline-policy:p1'] })).kind).toBe(
+      'escalate',
+    );
+  });
+
+  it('prefers the exemption over the grace period, and the grace period over escalation', () => {
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(1),
+      graceUntil: ahead(1),
+      restoredBy: 'jane',
+    };
+    const repeats = [applied('a', 1), applied('b', 2), applied('c', 3)];
+
+    expect(guardAction(input({ history: [restore, ...repeats] })).kind).toBe('grace');
+    expect(
+      guardAction(input({ exemptTag: { key: 'k', value: 'v' }, history: [restore, ...repeats] })).kind,
+    ).toBe('exempt');
+  });
+});
+
+describe('actionTargets', () => {
+  it('names each deactivated key, the detached policy and the deleted inline policy', () => {
+    const keys = [
+      { accessKeyId: 'AKIA1', createDate: 'x', ageDays: 100 },
+      { accessKeyId: 'AKIA2', createDate: 'x', ageDays: 100 },
+    ];
+    expect(actionTargets({ kind: 'deactivate-keys', userName: 'u', keys })).toEqual([
+      'access-key:AKIA1',
+      'access-key:AKIA2',
+    ]);
+    expect(actionTargets({ kind: 'detach-policy', roleName: 'r', policyArn: 'arn:p' })).toEqual([
+      'attached-policy:arn:p',
+    ]);
+    expect(
+      actionTargets({ kind: 'delete-inline-policy', userName: 'u', policyName: 'p', policyDocument: '{}' }),
+    ).toEqual(['inline-policy:p']);
+  });
+});
