@@ -11,6 +11,16 @@ const SUBJECT_MAX = 99;
  * below SNS's and EventBridge's 256 KB limits.
  */
 export const DOCUMENT_MAX_IN_MESSAGE = 64 * 1024;
+/**
+ * What a message body or a result event's detail may weigh, in UTF-8 bytes: SNS and EventBridge refuse more
+ * than 256 KB, and a refusal would fail the invocation, so Lambda would retry a decision already made (and a
+ * malformed event, rejected on purpose, would end in the DLQ). Event fields are attacker-chosen and unbounded
+ * (a user agent, a crafted event name), so every message is cut to fit, whatever it holds.
+ */
+export const MESSAGE_MAX_BYTES = 200 * 1024;
+/** In a detail too heavy for `MESSAGE_MAX_BYTES`, each string is cut to this many characters. */
+const FIELD_MAX_IN_HEAVY_DETAIL = 1024;
+const CUT_NOTE = '\n[... cut to fit the message size limit; the audit record and the logs hold all of it]';
 
 export interface Notification {
   readonly subject: string;
@@ -79,6 +89,28 @@ function truncate(text: string, max: number): string {
     : `${text.slice(0, max)}\n[... ${text.length - max} more characters; the audit record holds all of it]`;
 }
 
+/** Cut text to at most `maxBytes` of UTF-8, on a character boundary, saying that it was cut. */
+export function fitBytes(text: string, maxBytes: number = MESSAGE_MAX_BYTES): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const room = maxBytes - Buffer.byteLength(CUT_NOTE);
+  // A character is at most 3 UTF-8 bytes per UTF-16 unit, so this many units always fit; then grow greedily.
+  let end = Math.floor(room / 3);
+  while (end < text.length && Buffer.byteLength(text.slice(0, end + 1024)) <= room) end += 1024;
+  // Never end inside a surrogate pair.
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}${CUT_NOTE}`;
+}
+
+/** Every string in a JSON value cut to `max` characters. */
+function clipStrings(value: unknown, max: number): unknown {
+  if (typeof value === 'string') return value.length <= max ? value : `${value.slice(0, max)}[...]`;
+  if (Array.isArray(value)) return value.map((item) => clipStrings(item, max));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, clipStrings(item, max)]));
+  }
+  return value;
+}
+
 /** Keep a subject within SNS's rules: printable ASCII, one line, under 100 characters. */
 function toSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
@@ -99,7 +131,10 @@ function subjectOf(decision: Decision, account: string): string {
         : `iam-warden: FAILED to evaluate ${decision.eventName} on ${describeResource(decision.resource)}`;
     case 'alert':
       return decision.resource?.type === 'root'
-        ? `iam-warden: CRITICAL ${decision.eventName} by the root user in account ${account}`
+        ? decision.eventName === 'ScheduledSweep'
+          ? // The sweep (lib/sweep.ts) found a root key; no root user call caused this.
+            `iam-warden: CRITICAL the root user has an active access key in account ${account}`
+          : `iam-warden: CRITICAL ${decision.eventName} by the root user in account ${account}`
         : `iam-warden: CRITICAL repeat offender ${describeResource(decision.resource)} (${decision.rule})`;
     default:
       return `iam-warden: ${decision.outcome} ${decision.eventName} on ${describeResource(decision.resource)}`;
@@ -180,8 +215,9 @@ export function formatNotification(decision: Decision, change: Trigger): Notific
   }
   return {
     subject: toSubject(subjectOf(decision, change.account)),
-    body: lines.join('\n'),
-    attributes: { rule: decision.rule, outcome: decision.outcome, account: change.account },
+    body: fitBytes(lines.join('\n')),
+    // An account ID has 12 digits; a longer one came from a crafted event and must not break the message.
+    attributes: { rule: decision.rule, outcome: decision.outcome, account: change.account.slice(0, 256) },
   };
 }
 
@@ -223,6 +259,13 @@ export function resultDetail(decision: Decision, change: Trigger | undefined): R
   };
 }
 
+/** The detail as JSON, its strings cut when the whole would not fit `MESSAGE_MAX_BYTES` (then `truncated`). */
+function fitDetail(detail: Record<string, unknown>): string {
+  const json = JSON.stringify(detail);
+  if (Buffer.byteLength(json) <= MESSAGE_MAX_BYTES) return json;
+  return JSON.stringify({ ...(clipStrings(detail, FIELD_MAX_IN_HEAVY_DETAIL) as object), truncated: true });
+}
+
 /** Put one `source: iam-warden` event on the bus describing the decision, for machines. */
 export async function putResultEvent(
   deps: Pick<Deps, 'events' | 'config' | 'logger'>,
@@ -235,9 +278,11 @@ export async function putResultEvent(
         {
           Source: 'iam-warden',
           DetailType: 'iam-warden decision',
-          Detail: JSON.stringify(resultDetail(decision, change)),
+          Detail: fitDetail(resultDetail(decision, change)),
           EventBusName: deps.config.eventBusName,
-          Resources: decision.resource?.arn ? [decision.resource.arn] : [],
+          // An IAM ARN is at most 2,048 characters; anything longer did not come from IAM.
+          Resources:
+            decision.resource?.arn && decision.resource.arn.length <= 2048 ? [decision.resource.arn] : [],
         },
       ],
     }),

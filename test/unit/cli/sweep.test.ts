@@ -1,0 +1,208 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GenerateCredentialReportCommand,
+  GetAccountAuthorizationDetailsCommand,
+  GetCredentialReportCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+} from '@aws-sdk/client-iam';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../../lib/audit.js';
+import { runCli } from '../../../lib/cli/run.js';
+import { parseSweepArgs, SWEEP_USAGE, sweepCommand } from '../../../lib/cli/sweep.js';
+import { UsageError } from '../../../lib/errors.js';
+import type { SweepReport } from '../../../lib/sweep.js';
+import { DAY_MS, TEST_ENV, testClients } from '../../support/deps.js';
+
+const iam = mockClient(IAMClient);
+const sns = mockClient(SNSClient);
+const events = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+const WALL = new Date('2025-06-01T12:00:00.000Z');
+/** The key is 40 days old on the wall clock: old only when judged 100 days later. */
+const CREATED = new Date(WALL.getTime() - 40 * DAY_MS);
+
+function buffer() {
+  let text = '';
+  return {
+    write: (chunk: string) => {
+      text += chunk;
+    },
+    text: () => text,
+  };
+}
+
+function context() {
+  const stdout = buffer();
+  const stderr = buffer();
+  return {
+    stdout,
+    stderr,
+    context: { env: TEST_ENV, stdout, stderr, clients: testClients(), clock: () => WALL },
+  };
+}
+
+beforeEach(() => {
+  for (const mock of [iam, sns, events, dynamo]) mock.reset();
+  const csv = [
+    'user,arn,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated',
+    `alice,arn:aws:iam::123456789012:user/alice,true,${CREATED.toISOString()},false,N/A`,
+  ].join('\n');
+  iam.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
+  iam
+    .on(GetCredentialReportCommand)
+    .resolves({ Content: new TextEncoder().encode(csv), GeneratedTime: WALL });
+  iam.on(GetAccountAuthorizationDetailsCommand).resolves({
+    UserDetailList: [
+      {
+        UserName: 'alice',
+        Arn: 'arn:aws:iam::123456789012:user/alice',
+        UserId: 'A',
+        Path: '/',
+        CreateDate: CREATED,
+      },
+    ],
+    RoleDetailList: [],
+    IsTruncated: false,
+  });
+  iam.on(ListAccessKeysCommand).resolves({
+    AccessKeyMetadata: [
+      { UserName: 'alice', AccessKeyId: 'AKIAALICE', CreateDate: CREATED, Status: 'Active' },
+    ],
+  });
+  iam.on(UpdateAccessKeyCommand).resolves({});
+  dynamo.on(PutCommand).resolves({});
+  dynamo.on(UpdateCommand).resolves({});
+  dynamo.on(QueryCommand).resolves({ Items: [] });
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+});
+
+describe('parseSweepArgs', () => {
+  it('reads modes for every function or one, the time, the rate and the run ID', () => {
+    expect(
+      parseSweepArgs([
+        '--mode',
+        'notify',
+        '--mode',
+        'admin-policy=enforce',
+        '--now',
+        '2025-09-09T00:00:00Z',
+        '--rate',
+        '2.5',
+        '--run-id',
+        'again-1',
+        '--json',
+      ]),
+    ).toEqual({
+      modes: { 'access-keys': 'notify', 'admin-policy': 'enforce', 'inline-policy': 'notify' },
+      now: new Date('2025-09-09T00:00:00Z'),
+      rate: 2.5,
+      runId: 'again-1',
+      json: true,
+      verbose: false,
+    });
+  });
+
+  it.each([
+    [['--mode', 'loud'], '--mode loud'],
+    [['--mode', 'keys=notify'], 'keys is not a function'],
+    [['--now', 'yesterday'], '--now yesterday'],
+    [['--rate', '0'], '--rate 0'],
+    [['--rate', 'fast'], '--rate fast'],
+    [['--run-id', 'a b'], '--run-id a b'],
+    [['--bogus'], 'bogus'],
+    [['extra'], 'extra'],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseSweepArgs(args)).toThrow(UsageError);
+    expect(() => parseSweepArgs(args)).toThrow(message);
+  });
+});
+
+describe('sweepCommand', () => {
+  it('runs the sweep as of --now in the mode given, and prints what it did', async () => {
+    const { stdout, context: ctx } = context();
+    const now = new Date(WALL.getTime() + 100 * DAY_MS);
+
+    const status = await sweepCommand(['--mode', 'notify', '--now', now.toISOString()], ctx);
+
+    expect(status).toBe(0);
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    const out = stdout.text();
+    expect(out).toContain(
+      `Sweep cli-${WALL.toISOString()} as of ${now.toISOString()}; modes: access-keys=notify`,
+    );
+    expect(out).toMatch(/would-remediate +access-keys +user alice: active access key older than 90 days/);
+    expect(out).toContain('remediated 0, would remediate 1,');
+    expect(out).toContain('IAM calls: 4 (');
+    const record = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item as AuditRecord | undefined;
+    expect(record?.trigger.eventId).toBe(`sweep:cli-${WALL.toISOString()}:access-keys:alice`);
+  });
+
+  it('prints the whole report as JSON with --json, uses the run ID given and judges keys as of now', async () => {
+    const { stdout, context: ctx } = context();
+
+    const status = await sweepCommand(['--json', '--run-id', 'resume-me'], ctx);
+
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout.text()) as SweepReport;
+    expect(report).toMatchObject({
+      runId: 'resume-me',
+      startedAt: WALL.toISOString(),
+      users: 1,
+      candidates: { 'access-keys': 0 },
+      remediated: 0,
+      iamCallsTotal: 3,
+    });
+    expect(report.decisions).toEqual([]);
+  });
+
+  it('exits 1 when an offender failed', async () => {
+    iam.on(UpdateAccessKeyCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    const { context: ctx } = context();
+
+    const status = await sweepCommand(['--now', new Date(WALL.getTime() + 100 * DAY_MS).toISOString()], ctx);
+
+    expect(status).toBe(1);
+  });
+
+  it('exits 1 and says why when the sweep cannot read the account', async () => {
+    iam
+      .on(GetAccountAuthorizationDetailsCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDenied' }));
+    const { stderr, context: ctx } = context();
+
+    expect(await sweepCommand([], ctx)).toBe(1);
+    expect(stderr.text()).toBe('iam-warden: sweep failed: AccessDenied: no\n');
+  });
+
+  it('exits 2 with the usage on a bad command line, and on a bad configuration', async () => {
+    const bad = context();
+    expect(await sweepCommand(['--mode', 'loud'], bad.context)).toBe(2);
+    expect(bad.stderr.text()).toContain(SWEEP_USAGE);
+
+    const unconfigured = context();
+    expect(await sweepCommand([], { ...unconfigured.context, env: {} })).toBe(2);
+    expect(unconfigured.stderr.text()).toContain('TOPIC_ARN');
+    expect(iam).not.toHaveReceivedCommand(GenerateCredentialReportCommand);
+  });
+
+  it("is the CLI's sweep command", async () => {
+    const { stdout, context: ctx } = context();
+
+    expect(await runCli(['sweep', '--json', '--run-id', 'from-cli'], ctx)).toBe(0);
+    expect(JSON.parse(stdout.text())).toMatchObject({ runId: 'from-cli', users: 1 });
+  });
+
+  it('prints its usage with --help', async () => {
+    const { stdout, context: ctx } = context();
+
+    expect(await sweepCommand(['--help'], ctx)).toBe(0);
+    expect(stdout.text()).toBe(SWEEP_USAGE);
+  });
+});
