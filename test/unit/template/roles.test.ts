@@ -22,7 +22,6 @@ const EXPECTED: RoleExpectations = {
       'iam:UpdateAccessKey',
       'iam:GetUserPolicy',
       'iam:DeleteUserPolicy',
-      'iam:GetRole',
       'iam:ListAttachedRolePolicies',
       'iam:DetachRolePolicy',
       'iam:ListUserTags',
@@ -107,11 +106,11 @@ const CASES: Record<string, { allowed: SimulatedRequest[]; denied: SimulatedRequ
       request('iam:UpdateAccessKey', USER),
       request('iam:GetUserPolicy', USER),
       request('iam:DeleteUserPolicy', USER),
-      request('iam:GetRole', ROLE),
       request('iam:ListAttachedRolePolicies', ROLE),
       request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': ADMIN }),
     ],
     denied: [
+      request('iam:GetRole', ROLE),
       request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': READ_ONLY }),
       request('iam:DetachRolePolicy', ROLE),
       request('iam:DetachUserPolicy', USER, { 'iam:PolicyARN': ADMIN }),
@@ -183,6 +182,12 @@ describe('IAM roles of the transformed template', () => {
     await expect(
       simulate(template, 'AdminPolicyFunction', request('iam:ListUserTags', USER), scope),
     ).resolves.not.toBe('Allowed');
+    await expect(simulate(template, 'SweepFunction', request('iam:ListUserTags', USER), scope)).resolves.toBe(
+      'Allowed',
+    );
+    await expect(simulate(template, 'SweepFunction', request('iam:ListRoleTags', ROLE), scope)).resolves.toBe(
+      'Allowed',
+    );
   });
 
   it('detaches AdministratorAccess in the China partition too', async () => {
