@@ -30,16 +30,30 @@ export function idempotencyStore(config: Config, client?: DynamoDBClient): BaseP
   });
 }
 
+export interface HandlerOptions {
+  /**
+   * The idempotency key prefix; Powertools uses `AWS_LAMBDA_FUNCTION_NAME`. Only a handler run outside the
+   * function (`iam-warden redrive`) sets it, to the deployed function's name, so it shares that function's keys.
+   */
+  readonly idempotencyKeyPrefix?: string;
+}
+
 /**
  * A Lambda handler for one rule: Powertools logging with the Lambda context, idempotency when a store is
  * given, then the pipeline. Validation happens inside the pipeline so that a malformed event becomes a
  * reported `rejected` decision (with its reason) rather than an exception Lambda would retry in vain.
  */
-export function createHandler<T>(rule: Rule<T>, deps: Deps, store?: BasePersistenceLayer) {
+export function createHandler<T>(
+  rule: Rule<T>,
+  deps: Deps,
+  store?: BasePersistenceLayer,
+  options: HandlerOptions = {},
+) {
   const handler = middy<unknown, Decision>().use(injectLambdaContext(deps.logger, { resetKeys: true }));
   if (store !== undefined) {
     handler.use(
       makeHandlerIdempotent({
+        ...(options.idempotencyKeyPrefix === undefined ? {} : { keyPrefix: options.idempotencyKeyPrefix }),
         persistenceStore: store,
         config: new IdempotencyConfig({
           eventKeyJmesPath: IDEMPOTENCY_KEY,

@@ -109,7 +109,25 @@ export async function getUserPolicyDocument(
   return decodeURIComponent(out.PolicyDocument);
 }
 
-/** Make the change an action describes. */
+/**
+ * Run an IAM removal, counting `NoSuchEntity` as done. IAM has no idempotency token for removals: when the
+ * connection drops after IAM applied a `DetachRolePolicy` or `DeleteUserPolicy`, the SDK retries it and IAM
+ * answers `NoSuchEntity`, because the policy is already gone. Gone is what the removal wants (so is a role or
+ * user deleted meanwhile: nothing holds the policy any more). Failing here would make Lambda retry an event
+ * whose work is done, then dead-letter it.
+ */
+async function removal(send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (!isNoSuchEntity(error)) throw error;
+  }
+}
+
+/**
+ * Make the change an action describes. Removals of something already gone succeed (see `removal`);
+ * `UpdateAccessKey` needs no such care, as setting a status twice is harmless.
+ */
 export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<void> {
   switch (action.kind) {
     case 'deactivate-keys':
@@ -124,11 +142,13 @@ export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<
       }
       return;
     case 'detach-policy':
-      await iam.send(new DetachRolePolicyCommand({ RoleName: action.roleName, PolicyArn: action.policyArn }));
+      await removal(() =>
+        iam.send(new DetachRolePolicyCommand({ RoleName: action.roleName, PolicyArn: action.policyArn })),
+      );
       return;
     case 'delete-inline-policy':
-      await iam.send(
-        new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName }),
+      await removal(() =>
+        iam.send(new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName })),
       );
       return;
   }

@@ -62,12 +62,18 @@ function token(count: number, delay: number, cost: number | undefined): Standard
 }
 
 /** What iam-warden's clients use: 10 attempts, 1,000 throttled retries' worth of budget, delays up to 20 s. */
-export function iamWardenRetryStrategy(): BudgetedRetryStrategy {
-  return new BudgetedRetryStrategy({
-    maxAttempts: 10,
-    budget: 5000,
-    baseDelayMs: 100,
-    throttlingBaseDelayMs: 500,
-    maxDelayMs: 20_000,
-  });
+export const IAM_WARDEN_RETRY: Readonly<RetryBudgetOptions> = Object.freeze({
+  maxAttempts: 10,
+  budget: 5000,
+  baseDelayMs: 100,
+  throttlingBaseDelayMs: 500,
+  maxDelayMs: 20_000,
+});
+
+/**
+ * A fresh strategy (its own budget) with iam-warden's settings. `overrides` exist for tests and benchmarks,
+ * which keep the attempts and the budget but cannot wait 20 s per retry.
+ */
+export function iamWardenRetryStrategy(overrides: Partial<RetryBudgetOptions> = {}): BudgetedRetryStrategy {
+  return new BudgetedRetryStrategy({ ...IAM_WARDEN_RETRY, ...overrides });
 }
