@@ -248,13 +248,11 @@ describe('getUserPolicyDocument', () => {
   it('URL-decodes the document IAM returns', async () => {
     const document =
       '{\n\t"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a b/%"}]}';
-    iam
-      .on(GetUserPolicyCommand, { UserName: 'alice', PolicyName: 'ReadReports' })
-      .resolves({
-        UserName: 'alice',
-        PolicyName: 'ReadReports',
-        PolicyDocument: encodeURIComponent(document),
-      });
+    iam.on(GetUserPolicyCommand, { UserName: 'alice', PolicyName: 'ReadReports' }).resolves({
+      UserName: 'alice',
+      PolicyName: 'ReadReports',
+      PolicyDocument: encodeURIComponent(document),
+    });
 
     await expect(getUserPolicyDocument(testDeps().iam, 'alice', 'ReadReports')).resolves.toBe(document);
   });

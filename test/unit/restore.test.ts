@@ -330,7 +330,7 @@ describe('restoreRemediation', () => {
 
     const puts = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item as RestoreRecord);
     expect(puts).toHaveLength(2);
-    expect((puts[0]?.graceUntil ?? "") > NOW.toISOString()).toBe(true);
+    expect((puts[0]?.graceUntil ?? '') > NOW.toISOString()).toBe(true);
     expect(puts[1]).toMatchObject({ id: puts[0]?.id, graceUntil: NOW.toISOString() });
     expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
   });

@@ -28,6 +28,10 @@ describe('scripts/make-events.ts', () => {
     }
   });
 
+  it('has written sam-env.json from template.yaml as it would write it now', () => {
+    expect(readFileSync(SAM_ENV_FILE, 'utf8')).toBe(renderEnv());
+  });
+
   it('documents every sample in events/README.md', () => {
     const readme = readFileSync(new URL('README.md', EVENTS), 'utf8');
     const files = readdirSync(EVENTS).filter((file) => file.endsWith('.json'));
