@@ -35,6 +35,8 @@ export const USAGE = `Usage:
       The audit records, newest first: remediations with their before-state, and restores.
   iam-warden sweep [--mode <mode>] [--now <ISO time>] [--rate <calls/s>] [--json]
       Reconcile the whole account as the scheduled sweep does, acting on the offenders only (sweep --help).
+  iam-warden redrive <failed-events-queue-url> [--dry-run] [--limit N]
+      Run the events in the failed-events queue through their functions again (redrive --help).
 
 Functions: ${RULES.join(', ')}
 

@@ -1,17 +1,23 @@
+import { parseArgs } from 'node:util';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
-  type SQSClient,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
-import { RULES, type RuleName } from '../config.js';
-import type { Deps } from '../deps.js';
-import { createHandler } from '../handler.js';
+import { createClients, createDeps } from '../aws.js';
+import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
+import type { Clients, Deps } from '../deps.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { createHandler, idempotencyStore } from '../handler.js';
 import type { Decision } from '../plan.js';
+import { iamWardenRetryStrategy } from '../retry.js';
 import { RULES_BY_FUNCTION } from '../rules/index.js';
 import { localContext } from './invoke.js';
+import { cliLogger } from './logger.js';
 import { createRouter, type Router } from './route.js';
 
 /**
@@ -277,4 +283,90 @@ export function handlerInvoker(deps: Deps, store?: BasePersistenceLayer): Redriv
     }
     return handler(event, localContext(target.rule));
   };
+}
+
+export const REDRIVE_USAGE = `Usage:
+  iam-warden redrive <failed-events-queue-url> [--dry-run] [--limit N] [--verbose]
+      Run each event in iam-warden's failed-events queue (the stack's FailedEventsQueueUrl output) through its
+      function's real handler, with the functions' configuration and idempotency keys (set IDEMPOTENCY_TABLE to
+      the IdempotencyTableName output), and delete each message once its event was handled. Messages that fail
+      again stay on the queue. --dry-run reports where each would go and changes nothing.
+Exit status: 0 when every message was redriven (or would be); 1 when any failed, could not be routed or read;
+  2 on a usage or configuration error.
+`;
+
+/** What `redriveCommand` runs with: the CLI's context. */
+export interface RedriveCommandContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly clients?: Clients;
+  readonly sqs?: Pick<SQSClient, 'send'>;
+  readonly idempotencyClient?: DynamoDBClient;
+  readonly logger?: Deps['logger'];
+}
+
+/** `iam-warden redrive`: parse, run `redrive`, print one line per message; resolves to the exit status. */
+export async function redriveCommand(
+  args: readonly string[],
+  context: RedriveCommandContext,
+): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    context.stdout.write(REDRIVE_USAGE);
+    return 0;
+  }
+  let queueUrl: string;
+  let options: { dryRun: boolean; limit?: number };
+  let config: Config;
+  let verbose = false;
+  try {
+    const parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' }, verbose: { type: 'boolean' } },
+    });
+    if (parsed.positionals.length !== 1) throw new UsageError('redrive takes exactly one queue URL');
+    queueUrl = parsed.positionals[0] as string;
+    verbose = parsed.values.verbose === true;
+    const limit = parsed.values.limit === undefined ? undefined : Number(parsed.values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new UsageError(`--limit must be a whole number of messages, not ${parsed.values.limit}`);
+    }
+    options = { dryRun: parsed.values['dry-run'] === true, ...(limit === undefined ? {} : { limit }) };
+    // The functions' own configuration: a redriven event is handled exactly as the function would handle it.
+    config = loadConfig(context.env);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof Error && error.name === 'TypeError')) {
+      context.stderr.write(`iam-warden: ${error.message}\n\n${REDRIVE_USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      context.stderr.write(
+        `iam-warden: ${error.message}\nredrive reads the deployed functions' environment: TOPIC_ARN, AUDIT_TABLE and IDEMPOTENCY_TABLE from the stack's outputs.\n`,
+      );
+      return 2;
+    }
+    throw error;
+  }
+  const deps = createDeps(config, context.clients ?? createClients());
+  const logger = context.logger ?? cliLogger(verbose, context.stderr);
+  const entries = await redrive(
+    {
+      sqs: context.sqs ?? new SQSClient({ retryStrategy: iamWardenRetryStrategy() }),
+      invoke: handlerInvoker({ ...deps, logger }, idempotencyStore(config, context.idempotencyClient)),
+      logger,
+    },
+    { queueUrl, ...options },
+  );
+  for (const entry of entries) {
+    const what = entry.decision ? `${entry.decision.outcome}: ${entry.decision.reason}` : (entry.error ?? '');
+    context.stdout.write(
+      `${entry.status.padEnd(13)} ${(entry.rule ?? '-').padEnd(13)} ${(entry.eventId ?? entry.messageId).padEnd(36)} ${what}\n`,
+    );
+  }
+  const problems = entries.filter((entry) => !['redriven', 'would-redrive'].includes(entry.status));
+  context.stdout.write(
+    `${entries.length} message${entries.length === 1 ? '' : 's'}, ${problems.length} not redriven\n`,
+  );
+  return problems.length > 0 ? 1 : 0;
 }

@@ -1,4 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { createClients, createDeps } from '../aws.js';
 import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
@@ -9,14 +10,13 @@ import { isAuditCommand, runAuditCommand } from './audit-command.js';
 import { jsonLine, newTally, summaryLine, tableHeader, tableRow, tally } from './format.js';
 import { type InputItem, readInputs } from './input.js';
 import { invokeFunction } from './invoke.js';
+import { cliLogger, type Output } from './logger.js';
+import { redriveCommand } from './redrive.js';
 import { PROBLEM_OUTCOMES, replay } from './replay.js';
 import { createRouter, type Router } from './route.js';
 import { sweepCommand } from './sweep.js';
 
-/** Where the CLI writes: process.stdout and process.stderr, or a test's buffers. */
-export interface Output {
-  write(text: string): unknown;
-}
+export type { Output } from './logger.js';
 
 /** What the CLI runs with. Only the entry point (main.ts) touches `process`. */
 export interface CliContext {
@@ -30,6 +30,10 @@ export interface CliContext {
   readonly clients?: Clients;
   /** STS, for `restore` and `history` (who runs them, in which account); by default from the SDK environment. */
   readonly sts?: Pick<STSClient, 'send'>;
+  /** DynamoDB for the idempotency store `redrive` shares with the functions; by default from the SDK environment. */
+  readonly idempotencyClient?: DynamoDBClient;
+  /** SQS, for `redrive`; by default from the SDK environment. */
+  readonly sqs?: Pick<SQSClient, 'send'>;
   /** The router; by default, from template.yaml's rules. */
   readonly router?: Router;
 }
@@ -40,22 +44,6 @@ export const EXIT_USAGE = 2;
 
 const CONFIG_HINT =
   "The CLI reads the deployed functions' environment: set TOPIC_ARN and AUDIT_TABLE to a stack's NotificationTopicArn and AuditTableName outputs (see --help), or run `npm run demo` to try iam-warden on an emulator.";
-
-/**
- * The functions' logger, writing to standard error: Powertools prints INFO and DEBUG on standard output, where
- * the CLI's report goes. Its console is private in the type and called with one string per log line, hence
- * the assignment of a minimal one.
- */
-function cliLogger(verbose: boolean, stderr: Output): Logger {
-  const logger = new Logger({ serviceName: 'iam-warden', logLevel: verbose ? 'DEBUG' : 'SILENT' });
-  const write = (line: string) => {
-    stderr.write(`${line}\n`);
-  };
-  Object.assign(logger, {
-    console: { log: write, info: write, debug: write, warn: write, error: write, trace: write },
-  });
-  return logger;
-}
 
 /**
  * The deployed functions' configuration with the command line's overrides: `--mode`, and no wait for missing
@@ -188,6 +176,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
   const [name, ...args] = argv;
   if (isAuditCommand(name)) return runAuditCommand(name, args, context);
   if (name === 'sweep') return sweepCommand(args, context);
+  if (name === 'redrive') return redriveCommand(args, context);
   let command: Command;
   let deps: Deps;
   let router: Router | undefined;

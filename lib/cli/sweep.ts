@@ -1,17 +1,14 @@
 import { parseArgs } from 'node:util';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { createClients, createDeps } from '../aws.js';
 import { loadConfig, MODES, type Mode, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Decision } from '../plan.js';
 import { runSweep, type SweepReport } from '../sweep.js';
+import { cliLogger, type Output } from './logger.js';
 import { parseIsoTime } from './restore.js';
 
-/** A stream the command writes to: process.stdout and process.stderr, or a test's buffer. */
-export interface Output {
-  write(text: string): unknown;
-}
+export type { Output } from './logger.js';
 
 export interface SweepCommandContext {
   /** The environment lib/config.ts reads, as the deployed sweep function reads its own. */
@@ -106,19 +103,6 @@ function parse(args: readonly string[]) {
   });
 }
 
-/** The sweep's logger on standard error (Powertools writes INFO to standard output, where the report goes). */
-function stderrLogger(verbose: boolean, stderr: Output): Logger {
-  const logger = new Logger({ serviceName: 'iam-warden', logLevel: verbose ? 'DEBUG' : 'SILENT' });
-  const write = (line: string) => {
-    stderr.write(`${line}\n`);
-  };
-  // Powertools' console is private in its type; it is called with one string per log line.
-  Object.assign(logger, {
-    console: { log: write, info: write, debug: write, warn: write, error: write, trace: write },
-  });
-  return logger;
-}
-
 function sweepDeps(context: SweepCommandContext, command: SweepCommand): Deps {
   const config = loadConfig(context.env);
   const deps = createDeps(
@@ -128,7 +112,7 @@ function sweepDeps(context: SweepCommandContext, command: SweepCommand): Deps {
   return {
     ...deps,
     ...(context.clock ? { clock: context.clock } : {}),
-    logger: stderrLogger(command.verbose, context.stderr),
+    logger: cliLogger(command.verbose, context.stderr),
   };
 }
 

@@ -15,6 +15,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeps } from '../../lib/aws.js';
 import { handlerInvoker, type RedriveDeps, type RedriveTarget, redrive } from '../../lib/cli/redrive.js';
+import { runCli } from '../../lib/cli/run.js';
 import { loadConfig } from '../../lib/config.js';
 import { idempotencyStore } from '../../lib/handler.js';
 import { type LocalResources, readNotifications } from '../../lib/local/provision.js';
@@ -149,6 +150,44 @@ describe('iam-warden redrive', () => {
     ]);
     expect(await visibleMessages()).toBe(0);
     expect((await readNotifications(resources)).map((n) => n.attributes.outcome)).toEqual(['remediated']);
+  });
+
+  it('is `iam-warden redrive <queue-url>`: one line per message, exit 0 once all are redriven', async () => {
+    await roleWithAdmin('redrive-cli');
+    const event = attachRolePolicyEvent('redrive-cli');
+    await enqueue(lambdaFailure(event));
+    let out = '';
+    let err = '';
+
+    const status = await runCli(['redrive', resources.dlqUrl], {
+      env: resources.env,
+      stdout: { write: (text: string) => (out += text) },
+      stderr: { write: (text: string) => (err += text) },
+      clients,
+      sqs,
+      idempotencyClient,
+    });
+
+    expect({ status, err }).toEqual({ status: 0, err: '' });
+    expect(out).toContain(`redriven      admin-policy  ${event.detail.eventID}`);
+    expect(out).toContain('remediated: AdministratorAccess was attached to role redrive-cli');
+    expect(out).toContain('1 message, 0 not redriven');
+    expect(await visibleMessages()).toBe(0);
+  });
+
+  it('refuses a redrive command line without a queue URL, with usage', async () => {
+    let err = '';
+    const status = await runCli(['redrive'], {
+      env: resources.env,
+      stdout: { write: () => undefined },
+      stderr: { write: (text: string) => (err += text) },
+      clients,
+      sqs,
+    });
+
+    expect(status).toBe(2);
+    expect(err).toContain('redrive takes exactly one queue URL');
+    expect(err).toContain('Usage:');
   });
 
   it('runs an EventBridge dead letter through its TARGET_ARN, or else through the rule patterns', async () => {

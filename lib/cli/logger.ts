@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+
+/** Where the CLI writes: process.stdout and process.stderr, or a test's buffers. */
+export interface Output {
+  write(text: string): unknown;
+}
+
+/**
+ * The functions' logger, writing to standard error: Powertools prints INFO and DEBUG on standard output, where
+ * the CLI's report goes. Its console is private in the type and called with one string per log line, hence
+ * the assignment of a minimal one. Silent unless `verbose`.
+ */
+export function cliLogger(verbose: boolean, stderr: Output): Logger {
+  const logger = new Logger({ serviceName: 'iam-warden', logLevel: verbose ? 'DEBUG' : 'SILENT' });
+  const write = (line: string) => {
+    stderr.write(`${line}\n`);
+  };
+  Object.assign(logger, {
+    console: { log: write, info: write, debug: write, warn: write, error: write, trace: write },
+  });
+  return logger;
+}
