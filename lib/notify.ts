@@ -149,7 +149,7 @@ function headline(decision: Decision): string {
     case 'would-remediate':
       return `iam-warden would have ${words?.past} ${words?.object}, but the rule is in notify mode: nothing was changed.`;
     case 'failed':
-      return `iam-warden FAILED to ${words ? `${words.verb} ${words.object}` : `evaluate ${decision.eventName}`}. Check it by hand.`;
+      return `iam-warden FAILED to ${words ? `${words.verb} ${words.object}` : `evaluate ${decision.eventName}`}. It is retried; further failures of this event are not notified again, and one that never succeeds lands in the failed-events queue (its alarm notifies). Check it by hand.`;
     case 'alert':
       return decision.resource?.type === 'root'
         ? 'CRITICAL: the root user has an access key. iam-warden cannot act on root keys; a person must.'

@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditRecord,
   beginRecord,
@@ -11,7 +12,7 @@ import {
 import type { Mode, RuleName } from './config.js';
 import { actionTargets, type Guard, guardAction } from './decisions/guards.js';
 import type { Deps } from './deps.js';
-import { InvalidEventError } from './errors.js';
+import { awsErrorName, InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
 import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
@@ -227,6 +228,32 @@ export async function conclude(
 }
 
 /**
+ * Lambda retries a failed event twice, then dead-letters it: people hear about its failure once, on the first
+ * attempt (the failed-events alarm follows if it never succeeds). The first is marked with a conditional put in
+ * the idempotency table, which expires it like Powertools' own records. When the mark cannot be read or
+ * written, or there is no table (the CLI), the failure is notified: better twice than never.
+ */
+async function worthNotifying(deps: Deps, decision: Decision): Promise<boolean> {
+  const table = deps.config.idempotencyTable;
+  if (decision.outcome !== 'failed' || table === undefined) return true;
+  const expiration = Math.floor(deps.clock().getTime() / 1000) + 7 * 86_400;
+  try {
+    await deps.dynamo.send(
+      new PutCommand({
+        TableName: table,
+        Item: { id: `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`, expiration },
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (awsErrorName(error) !== 'ConditionalCheckFailedException') return true;
+    deps.logger.warn('failure already notified', { rule: decision.rule, eventId: decision.eventId });
+    return false;
+  }
+}
+
+/**
  * Log every decision, notify people of those worth their attention, put a result event for machines, then
  * stamp the audit record as notified (a redelivery after this point is a no-op). A failure is rethrown
  * after it has been reported, so Lambda's retries and failure destination apply.
@@ -250,7 +277,11 @@ export async function publish(
   };
   if (decision.outcome === 'failed' || decision.outcome === 'rejected') deps.logger.error('decision', fields);
   else deps.logger.info('decision', fields);
-  if (trigger !== undefined && NOTIFIED_OUTCOMES.has(decision.outcome)) {
+  if (
+    trigger !== undefined &&
+    NOTIFIED_OUTCOMES.has(decision.outcome) &&
+    (await worthNotifying(deps, decision))
+  ) {
     await publishNotification(deps, formatNotification(decision, trigger));
   }
   await putResultEvent(deps, decision, trigger);

@@ -436,6 +436,54 @@ describe('handleEvent: access keys', () => {
     ]);
   });
 
+  it("notifies a failure once per event: Lambda's retries of it log and publish the result, not another message", async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    const failure = new ServiceFailureException({ message: 'IAM refused', $metadata: {} });
+    record(iam, UpdateAccessKeyCommand, failure);
+    const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' } });
+    const marks = () =>
+      dynamo
+        .commandCalls(PutCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => input.TableName === 'iam-warden-idempotency-test');
+
+    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toBe(failure);
+    expect(published()).toHaveLength(1);
+    expect(marks()).toEqual([
+      expect.objectContaining({
+        Item: expect.objectContaining({ id: 'iam-warden#failure-notified#access-keys#12345' }),
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    ]);
+
+    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'marked', $metadata: {} }));
+    record(dynamo, GetCommand, { Item: { kind: 'remediation', status: 'failed' } });
+    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toBeDefined();
+
+    expect(published()).toHaveLength(1);
+    expect(resultDetails()).toEqual([
+      expect.objectContaining({ outcome: 'failed' }),
+      expect.objectContaining({ outcome: 'failed' }),
+    ]);
+  });
+
+  it('notifies a failure anyway when the mark cannot be written', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    record(
+      iam,
+      UpdateAccessKeyCommand,
+      new ServiceFailureException({ message: 'IAM refused', $metadata: {} }),
+    );
+    const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' } });
+    dynamo.on(PutCommand, { TableName: 'iam-warden-idempotency-test' }).rejects(new Error('DynamoDB down'));
+
+    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toThrow(
+      'IAM refused',
+    );
+
+    expect(published()).toHaveLength(1);
+  });
+
   it('does nothing twice for a duplicate delivery that was already notified', async () => {
     keys('user1', [['AKIAOLDKEY', OLD]]);
     record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
