@@ -39,7 +39,6 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDeps } from '../lib/aws.js';
 import { loadConfig } from '../lib/config.js';
 import type { Clients } from '../lib/deps.js';
@@ -237,9 +236,7 @@ const benchmark: Benchmark = {
       iam,
       sns: new SNSClient(local),
       events: new EventBridgeClient(local),
-      dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(local), {
-        marshallOptions: { removeUndefinedValues: true },
-      }),
+      dynamo: new DynamoDBClient(local),
     };
     try {
       const resources = await provisionLocal({ endpoint: moto.endpoint });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Mode, RuleName } from './config.js';
 import { actionTargets, type HistoryEntry } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, awsErrorName } from './errors.js';
 import type { Action, Resource } from './plan.js';
+import { getItem, putItem, readAll, updateItem } from './table.js';
 
 /**
  * Where a remediation stands. `pending`: before-state saved, IAM not yet changed (or the change's outcome is
@@ -79,13 +79,7 @@ export async function beginRecord(
   record: AuditRecord,
 ): Promise<AuditRecord | undefined> {
   try {
-    await deps.dynamo.send(
-      new PutCommand({
-        TableName: deps.config.auditTable,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
+    await putItem(deps.dynamo, deps.config.auditTable, record, 'attribute_not_exists(id)');
     return undefined;
   } catch (error) {
     if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
@@ -94,10 +88,7 @@ export async function beginRecord(
       });
     }
   }
-  const existing = await deps.dynamo.send(
-    new GetCommand({ TableName: deps.config.auditTable, Key: { id: record.id } }),
-  );
-  return existing.Item as AuditRecord | undefined;
+  return getItem<AuditRecord>(deps.dynamo, deps.config.auditTable, { id: record.id });
 }
 
 /** The remediation record with this ID, if any. */
@@ -105,8 +96,7 @@ export async function getRecord(
   deps: Pick<Deps, 'dynamo' | 'config'>,
   id: string,
 ): Promise<AuditRecord | undefined> {
-  const out = await deps.dynamo.send(new GetCommand({ TableName: deps.config.auditTable, Key: { id } }));
-  const item = out.Item as AuditEntry | undefined;
+  const item = await getItem<AuditEntry>(deps.dynamo, deps.config.auditTable, { id });
   return item?.kind === 'remediation' ? item : undefined;
 }
 
@@ -133,14 +123,15 @@ export async function updateRecord(
     values[':error'] = change.error;
     sets.push('#error = :error');
   }
-  await deps.dynamo.send(
-    new UpdateCommand({
-      TableName: deps.config.auditTable,
-      Key: { id },
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ExpressionAttributeValues: values,
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-    }),
+  await updateItem(
+    deps.dynamo,
+    deps.config.auditTable,
+    { id },
+    {
+      expression: `SET ${sets.join(', ')}`,
+      values,
+      ...(Object.keys(names).length > 0 ? { names } : {}),
+    },
   );
 }
 
@@ -153,23 +144,13 @@ export async function resourceHistory(
   resourceArn: string,
   since: string,
 ): Promise<AuditEntry[]> {
-  const entries: AuditEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.dynamo.send(
-      new QueryCommand({
-        TableName: deps.config.auditTable,
-        IndexName: 'byResource',
-        KeyConditionExpression: 'resourceArn = :arn AND createdAt >= :since',
-        ExpressionAttributeValues: { ':arn': resourceArn, ':since': since },
-        ScanIndexForward: false,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    entries.push(...((page.Items ?? []) as AuditEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return entries;
+  return readAll<AuditEntry>(deps.dynamo, {
+    table: deps.config.auditTable,
+    index: 'byResource',
+    keyCondition: 'resourceArn = :arn AND createdAt >= :since',
+    values: { ':arn': resourceArn, ':since': since },
+    newestFirst: true,
+  });
 }
 
 /** The guards' view of an audit entry. */

@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from './config.js';
 import type { Clients, Deps } from './deps.js';
 import { iamWardenRetryStrategy } from './retry.js';
@@ -25,12 +24,7 @@ export function createClients(overrides: ClientOverrides = {}): Clients {
     iam: new IAMClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
     sns: new SNSClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
     events: new EventBridgeClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
-    dynamo: DynamoDBDocumentClient.from(
-      new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
-      {
-        marshallOptions: { removeUndefinedValues: true },
-      },
-    ),
+    dynamo: new DynamoDBClient({ retryStrategy: iamWardenRetryStrategy(), ...overrides }),
   };
 }
 

@@ -1,4 +1,3 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditRecord,
   beginRecord,
@@ -18,6 +17,7 @@ import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
 import { type Action, type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
 import type { Rule } from './rules/rule.js';
+import { putItem } from './table.js';
 
 /** A decision, and the error to rethrow once it is reported, when it is a failure. */
 export interface Concluded {
@@ -238,12 +238,11 @@ async function worthNotifying(deps: Deps, decision: Decision): Promise<boolean> 
   if (decision.outcome !== 'failed' || table === undefined) return true;
   const expiration = Math.floor(deps.clock().getTime() / 1000) + 7 * 86_400;
   try {
-    await deps.dynamo.send(
-      new PutCommand({
-        TableName: table,
-        Item: { id: `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`, expiration },
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
+    await putItem(
+      deps.dynamo,
+      table,
+      { id: `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`, expiration },
+      'attribute_not_exists(id)',
     );
     return true;
   } catch (error) {

@@ -1,4 +1,3 @@
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEntry,
   type AuditRecord,
@@ -12,6 +11,7 @@ import type { Deps } from './deps.js';
 import { AuditWriteError, RestoreRefusedError } from './errors.js';
 import { describeRole, getUserPolicyDocument, isNoSuchEntity, listAccessKeys, revertAction } from './iam.js';
 import type { Action } from './plan.js';
+import { getItem, putItem, readAll, updateItem } from './table.js';
 
 type RestoreDeps = Pick<Deps, 'iam' | 'dynamo' | 'config' | 'clock'>;
 
@@ -52,10 +52,12 @@ export async function findRemediation(
   for (const id of ids) {
     // Strongly consistent: people restore right after the notification, and a stale read would either miss
     // the record or miss its `restoredBy` (letting a second restore through).
-    const out = await deps.dynamo.send(
-      new GetCommand({ TableName: deps.config.auditTable, Key: { id }, ConsistentRead: true }),
+    const item = await getItem<AuditEntry>(
+      deps.dynamo,
+      deps.config.auditTable,
+      { id },
+      { consistentRead: true },
     );
-    const item = out.Item as AuditEntry | undefined;
     if (item?.kind === 'remediation') return item;
   }
   const what = 'remediationId' in key ? key.remediationId : `event ${key.eventId}`;
@@ -98,7 +100,7 @@ export async function restoreRemediation(
   try {
     // No condition: a restore whose IAM write failed is retried by running it again, which rewrites this
     // record; `decideRestore` refuses once the remediation is stamped `restoredBy`.
-    await deps.dynamo.send(new PutCommand({ TableName: deps.config.auditTable, Item: restore }));
+    await putItem(deps.dynamo, deps.config.auditTable, restore);
   } catch (error) {
     throw new AuditWriteError(`could not record the restore of ${remediation.id}; nothing was changed`, {
       cause: error,
@@ -110,22 +112,15 @@ export async function restoreRemediation(
     } catch (error) {
       // Nothing (or not all) was put back: end the grace period at once, so events for the resource are acted
       // on again; running the restore again starts a new one.
-      await deps.dynamo.send(
-        new PutCommand({
-          TableName: deps.config.auditTable,
-          Item: { ...restore, graceUntil: restore.createdAt },
-        }),
-      );
+      await putItem(deps.dynamo, deps.config.auditTable, { ...restore, graceUntil: restore.createdAt });
       throw error;
     }
   }
-  await deps.dynamo.send(
-    new UpdateCommand({
-      TableName: deps.config.auditTable,
-      Key: { id: remediation.id },
-      UpdateExpression: 'SET restoredBy = :restore',
-      ExpressionAttributeValues: { ':restore': restore.id },
-    }),
+  await updateItem(
+    deps.dynamo,
+    deps.config.auditTable,
+    { id: remediation.id },
+    { expression: 'SET restoredBy = :restore', values: { ':restore': restore.id } },
   );
   return { remediation, restore, restored: plan.action, already: plan.already };
 }
@@ -140,19 +135,10 @@ export async function listHistory(
 ): Promise<AuditEntry[]> {
   const since = filter.since ?? '0000';
   if (filter.resourceArn !== undefined) return resourceHistory(deps, filter.resourceArn, since);
-  const entries: AuditEntry[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.dynamo.send(
-      new ScanCommand({
-        TableName: deps.config.auditTable,
-        FilterExpression: 'createdAt >= :since',
-        ExpressionAttributeValues: { ':since': since },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    entries.push(...((page.Items ?? []) as AuditEntry[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const entries = await readAll<AuditEntry>(deps.dynamo, {
+    table: deps.config.auditTable,
+    filter: 'createdAt >= :since',
+    values: { ':since': since },
+  });
   return entries.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }

@@ -13,11 +13,11 @@ import {
   ListUserPoliciesCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createClients } from '../aws.js';
 import { MissingToolError } from '../errors.js';
 import { type MotoServer, startMoto } from '../local/moto.js';
-import { localClientConfig, provisionLocal, readNotifications } from '../local/provision.js';
+import { AUDIT_TABLE, localClientConfig, provisionLocal, readNotifications } from '../local/provision.js';
+import { readAll } from '../table.js';
 import { runCli } from './run.js';
 
 /**
@@ -260,15 +260,17 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
     out(indent(notification.message));
   }
 
-  const audit = await clients.dynamo.send(new ScanCommand({ TableName: resources.env.AUDIT_TABLE }));
+  const audit = await readAll<{
+    id: string;
+    status: string;
+    rule: string;
+    resourceArn: string;
+    createdAt: string;
+  }>(clients.dynamo, { table: AUDIT_TABLE });
   out();
-  out(
-    `Audit table (${audit.Items?.length ?? 0} records: the before-state of every change, saved before it was made):`,
-  );
-  for (const item of (audit.Items ?? []).sort((a, b) =>
-    String(a.createdAt).localeCompare(String(b.createdAt)),
-  )) {
-    out(`  ${item.id}  ${String(item.status).padEnd(14)} ${item.rule} on ${item.resourceArn}`);
+  out(`Audit table (${audit.length} records: the before-state of every change, saved before it was made):`);
+  for (const item of audit.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    out(`  ${item.id}  ${item.status.padEnd(14)} ${item.rule} on ${item.resourceArn}`);
   }
 
   out();

@@ -16,7 +16,6 @@ import {
 } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { RetryErrorInfo, StandardRetryToken } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,10 +25,16 @@ import { handlerInvoker, type RedriveEntry, redrive } from '../../lib/cli/redriv
 import { type Config, loadConfig, type RuleName } from '../../lib/config.js';
 import type { Clients } from '../../lib/deps.js';
 import { createHandler, idempotencyStore } from '../../lib/handler.js';
-import { type LocalResources, type Notification, readNotifications } from '../../lib/local/provision.js';
+import {
+  AUDIT_TABLE,
+  type LocalResources,
+  type Notification,
+  readNotifications,
+} from '../../lib/local/provision.js';
 import type { Decision, Outcome } from '../../lib/plan.js';
 import { BudgetedRetryStrategy, IAM_WARDEN_RETRY, type RetryBudgetOptions } from '../../lib/retry.js';
 import { RULES_BY_FUNCTION } from '../../lib/rules/index.js';
+import { readAll } from '../../lib/table.js';
 import {
   ADMINISTRATOR_ACCESS,
   attachRolePolicyEvent,
@@ -154,7 +159,7 @@ class CountingRetryStrategy extends BudgetedRetryStrategy {
 
 const seeder = new IAMClient(localAws());
 const sqs = new SQSClient(localAws());
-const dynamoReader = DynamoDBDocumentClient.from(new DynamoDBClient(localAws()));
+const dynamoReader = new DynamoDBClient(localAws());
 /** Result events are recorded here rather than put on moto, whose PutEvents takes ~0.7 s with a rule target. */
 const resultClient = new EventBridgeClient(localAws());
 const resultEvents = mockClient(resultClient);
@@ -185,7 +190,7 @@ function environment() {
     iam,
     sns,
     events: resultClient,
-    dynamo: DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } }),
+    dynamo: base,
   };
   const deps = {
     ...createDeps(config, clients),
@@ -373,15 +378,7 @@ function decisionsOf(id: string): Decision[] {
 }
 
 async function scanAudit(): Promise<AuditRecord[]> {
-  const items: AuditRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoReader.send(
-      new ScanCommand({ TableName: resources.env.AUDIT_TABLE, ExclusiveStartKey: startKey }),
-    );
-    items.push(...((page.Items ?? []) as AuditRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = await readAll<AuditRecord>(dynamoReader, { table: AUDIT_TABLE });
   return items.filter((item) => item.kind === 'remediation');
 }
 

@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachRolePolicyCommand,
   CreateAccessKeyCommand,
@@ -12,7 +13,6 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../lib/audit.js';
 import { runCli } from '../../lib/cli/run.js';
@@ -541,12 +541,12 @@ describe('when the audit record cannot be written', () => {
   });
 
   it('changes nothing in IAM and notifies the failure (the table reads, the record write is denied)', async () => {
-    // moto has no way to deny one call, so this client denies every audit write as IAM would deny a role
-    // without dynamodb:PutItem; reads go to moto.
+    // moto has no way to deny one call, so this client denies every write to the audit table as IAM would deny
+    // a role without dynamodb:PutItem on it; reads, and the idempotency table (the same client), go to moto.
     const denied = motoClients();
     const send = denied.dynamo.send.bind(denied.dynamo);
     denied.dynamo.send = ((command: unknown, ...rest: unknown[]) =>
-      command instanceof PutCommand
+      command instanceof PutItemCommand && command.input.TableName === resources.env.AUDIT_TABLE
         ? Promise.reject(
             Object.assign(new Error('not authorized to perform: dynamodb:PutItem'), {
               name: 'AccessDeniedException',

@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Mock, vi } from 'vitest';
 import { type Config, loadConfig } from '../../lib/config.js';
 import type { Clients, Deps } from '../../lib/deps.js';
@@ -67,9 +66,7 @@ export function testClients(): Clients {
     iam: new IAMClient(clientConfig),
     sns: new SNSClient(clientConfig),
     events: new EventBridgeClient(clientConfig),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    dynamo: new DynamoDBClient(clientConfig),
   };
 }
 

@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { AuditRecord } from '../../lib/audit.js';
 import { createDeps } from '../../lib/aws.js';
@@ -18,6 +17,7 @@ import {
 } from '../../lib/local/provision.js';
 import type { Decision } from '../../lib/plan.js';
 import type { Rule } from '../../lib/rules/rule.js';
+import { getItem } from '../../lib/table.js';
 import { localAws, motoEndpoint, resetMoto } from './moto.js';
 
 const DAY_MS = 86_400_000;
@@ -50,24 +50,20 @@ function recording(iam: IAMClient): RecordingIam {
   return { send, sent, writes: () => sent.filter((name) => !IAM_READ.test(name)) };
 }
 
-/** The moto clients of a test file: what `Clients` holds, plus the plain DynamoDB client idempotency uses. */
+/** The moto clients of a test file: what `Clients` holds, as concrete clients. */
 export interface MotoClients extends Clients {
   readonly iam: IAMClient;
-  readonly dynamo: DynamoDBDocumentClient;
-  readonly dynamoDb: DynamoDBClient;
+  readonly dynamo: DynamoDBClient;
 }
 
 /** SDK clients for moto, built explicitly from `localAws()`; nothing is read from or written to `process.env`. */
 export function motoClients(): MotoClients {
   const config = localAws();
-  const dynamoDb = new DynamoDBClient(config);
   return {
     iam: new IAMClient(config),
     sns: new SNSClient(config),
     events: new EventBridgeClient(config),
-    // As lib/aws.ts createClients: audit records carry optional fields that may be undefined.
-    dynamo: DynamoDBDocumentClient.from(dynamoDb, { marshallOptions: { removeUndefinedValues: true } }),
-    dynamoDb,
+    dynamo: new DynamoDBClient(config),
   };
 }
 
@@ -125,21 +121,20 @@ export function invoker<T>(
     logger: new Logger({ serviceName: 'iam-warden', logLevel: 'WARN' }),
     ...(options.clock ? { clock: options.clock } : {}),
   };
-  const handler = createHandler(rule, deps, idempotencyStore(config, clients.dynamoDb));
+  const handler = createHandler(rule, deps, idempotencyStore(config, clients.dynamo));
   return { invoke: (event) => handler(event, lambdaContext), iam };
 }
 
 /** The audit record with this ID, or undefined. */
 export async function readAudit(
-  clients: { readonly dynamo: DynamoDBDocumentClient },
+  clients: Pick<Clients, 'dynamo'>,
   resources: LocalResources,
   id: string | undefined,
 ): Promise<AuditRecord | undefined> {
   if (id === undefined) return undefined;
-  const { Item } = await clients.dynamo.send(
-    new GetCommand({ TableName: resources.env.AUDIT_TABLE, Key: { id }, ConsistentRead: true }),
-  );
-  return Item as AuditRecord | undefined;
+  const table = resources.env.AUDIT_TABLE;
+  if (table === undefined) throw new Error('these local resources have no AUDIT_TABLE');
+  return getItem<AuditRecord>(clients.dynamo, table, { id }, { consistentRead: true });
 }
 
 /** Empty both taps, so a test sees only the notifications and result events it caused. */

@@ -1,14 +1,12 @@
 import {
   ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  PutItemCommand,
   QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -23,8 +21,9 @@ import {
 } from '../../lib/audit.js';
 import { AuditWriteError } from '../../lib/errors.js';
 import { AUDIT_TABLE, NOW, testDeps } from '../support/deps.js';
+import { attributes, itemOutput, itemsOutput } from '../support/dynamo.js';
 
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 beforeEach(() => {
   dynamo.reset();
@@ -99,34 +98,37 @@ describe('resourceArnOf', () => {
 
 describe('beginRecord', () => {
   it('puts the record only if none exists with its id, and returns nothing new', async () => {
-    dynamo.on(PutCommand).resolves({});
+    dynamo.on(PutItemCommand).resolves({});
 
     await expect(beginRecord(testDeps(), RECORD)).resolves.toBeUndefined();
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: AUDIT_TABLE,
-      Item: RECORD,
+      Item: attributes(RECORD),
       ConditionExpression: 'attribute_not_exists(id)',
     });
-    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommand(GetItemCommand);
   });
 
   it('returns the existing record when the condition fails (a redelivery)', async () => {
     const existing = { ...RECORD, status: 'applied', notifiedAt: '2025-06-01T11:00:00.000Z' };
     dynamo
-      .on(PutCommand)
+      .on(PutItemCommand)
       .rejects(
         new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
       )
-      .on(GetCommand)
-      .resolves({ Item: existing });
+      .on(GetItemCommand)
+      .resolves(itemOutput(existing));
 
     await expect(beginRecord(testDeps(), RECORD)).resolves.toEqual(existing);
-    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { TableName: AUDIT_TABLE, Key: { id: RECORD.id } });
+    expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: AUDIT_TABLE,
+      Key: attributes({ id: RECORD.id }),
+    });
   });
 
   it('throws AuditWriteError with the cause when the put fails otherwise', async () => {
     const cause = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-    dynamo.on(PutCommand).rejects(cause);
+    dynamo.on(PutItemCommand).rejects(cause);
 
     const error = await beginRecord(testDeps(), RECORD).catch((caught: unknown) => caught);
 
@@ -135,7 +137,7 @@ describe('beginRecord', () => {
     expect((error as AuditWriteError).message).toBe(
       `could not record ${RECORD.id} before changing arn:aws:iam::123456789012:user/test-user`,
     );
-    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommand(GetItemCommand);
   });
 });
 
@@ -143,34 +145,34 @@ describe('updateRecord', () => {
   it('sets the status', async () => {
     await updateRecord(testDeps(), RECORD.id, { status: 'applied' });
 
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: AUDIT_TABLE,
-      Key: { id: RECORD.id },
+      Key: attributes({ id: RECORD.id }),
       UpdateExpression: 'SET #status = :status',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':status': 'applied' },
+      ExpressionAttributeValues: attributes({ ':status': 'applied' }),
     });
   });
 
   it('stamps notifiedAt with the clock, without attribute names', async () => {
     await updateRecord(testDeps(), RECORD.id, { notified: true });
 
-    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const input = dynamo.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(input).toEqual({
       TableName: AUDIT_TABLE,
-      Key: { id: RECORD.id },
+      Key: attributes({ id: RECORD.id }),
       UpdateExpression: 'SET notifiedAt = :notifiedAt',
-      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+      ExpressionAttributeValues: attributes({ ':notifiedAt': NOW.toISOString() }),
     });
   });
 
   it('records a failure with its error', async () => {
     await updateRecord(testDeps(), RECORD.id, { status: 'failed', error: 'AccessDenied: no' });
 
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
       UpdateExpression: 'SET #status = :status, #error = :error',
       ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-      ExpressionAttributeValues: { ':status': 'failed', ':error': 'AccessDenied: no' },
+      ExpressionAttributeValues: attributes({ ':status': 'failed', ':error': 'AccessDenied: no' }),
     });
   });
 });
@@ -188,9 +190,9 @@ describe('resourceHistory', () => {
     };
     dynamo
       .on(QueryCommand, { ExclusiveStartKey: undefined })
-      .resolves({ Items: [restore], LastEvaluatedKey: { id: 'res-1' } })
-      .on(QueryCommand, { ExclusiveStartKey: { id: 'res-1' } })
-      .resolves({ Items: [RECORD] });
+      .resolves({ ...itemsOutput([restore]), LastEvaluatedKey: attributes({ id: 'res-1' }) })
+      .on(QueryCommand, { ExclusiveStartKey: attributes({ id: 'res-1' }) })
+      .resolves(itemsOutput([RECORD]));
 
     await expect(
       resourceHistory(testDeps(), RECORD.resourceArn, '2025-05-31T12:00:00.000Z'),
@@ -199,8 +201,15 @@ describe('resourceHistory', () => {
       TableName: AUDIT_TABLE,
       IndexName: 'byResource',
       KeyConditionExpression: 'resourceArn = :arn AND createdAt >= :since',
-      ExpressionAttributeValues: { ':arn': RECORD.resourceArn, ':since': '2025-05-31T12:00:00.000Z' },
+      ExpressionAttributeValues: attributes({
+        ':arn': RECORD.resourceArn,
+        ':since': '2025-05-31T12:00:00.000Z',
+      }),
       ScanIndexForward: false,
+    });
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).not.toHaveProperty('ExclusiveStartKey');
+    expect(dynamo).toHaveReceivedNthCommandWith(QueryCommand, 2, {
+      ExclusiveStartKey: attributes({ id: 'res-1' }),
     });
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
   });

@@ -1,4 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
 import {
   DeleteUserPolicyCommand,
@@ -20,13 +27,6 @@ import {
   type PublishCommandInput,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ import { DAY_MS, NOW, OWN_ROLE_ARN, testDeps } from '../support/deps.js';
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const RUNS_PER_RULE_AND_SOURCE = { mutated: 2500, random: 500, structured: 500 } as const;
 const EXEMPT_TAG_KEY = 'iam-warden:exempt';
@@ -100,9 +100,9 @@ function answerSensibly(): void {
   iam.on(UpdateAccessKeyCommand).resolves({});
   iam.on(DetachRolePolicyCommand).resolves({});
   iam.on(DeleteUserPolicyCommand).resolves({});
-  dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
-  dynamo.on(GetCommand).resolves({});
+  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
+  dynamo.on(GetItemCommand).resolves({});
   dynamo.on(QueryCommand).resolves({ Items: [] });
   sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
     // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html

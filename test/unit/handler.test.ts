@@ -1,3 +1,10 @@
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DetachRolePolicyCommand,
@@ -7,13 +14,6 @@ import {
   ServiceFailureException,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -24,7 +24,7 @@ import { sampleEvent, testDeps } from '../support/deps.js';
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 
@@ -71,11 +71,11 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
   dynamo
-    .on(GetCommand)
+    .on(GetItemCommand)
     .resolves({})
-    .on(PutCommand)
+    .on(PutItemCommand)
     .resolves({})
-    .on(UpdateCommand)
+    .on(UpdateItemCommand)
     .resolves({})
     .on(QueryCommand)
     .resolves({ Items: [] });

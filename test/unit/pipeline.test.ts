@@ -1,6 +1,11 @@
 import {
   ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -17,13 +22,6 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, remediationId } from '../../lib/audit.js';
@@ -34,17 +32,18 @@ import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
 import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
 import type { Rule } from '../../lib/rules/rule.js';
 import { AUDIT_TABLE, DAY_MS, NOW, OWN_ROLE_ARN, requestOf, sampleEvent, testDeps } from '../support/deps.js';
+import { attributes, itemOutput, putItems } from '../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const OLD = new Date(NOW.getTime() - 200 * DAY_MS);
 const FRESH = new Date(NOW.getTime() - 60_000);
 
-/** Every call, in order, across the four clients: `iam:UpdateAccessKey`, `dynamo:Put`... */
+/** Every call, in order, across the four clients: `iam:UpdateAccessKey`, `dynamo:PutItem`... */
 let calls: string[] = [];
 
 /** The part of a client mock these helpers use; every `mockClient(...)` result has it. */
@@ -73,10 +72,10 @@ beforeEach(() => {
   record(iam, UpdateAccessKeyCommand, {});
   record(iam, DetachRolePolicyCommand, {});
   record(iam, DeleteUserPolicyCommand, {});
-  record(dynamo, PutCommand, {});
-  record(dynamo, UpdateCommand, {});
+  record(dynamo, PutItemCommand, {});
+  record(dynamo, UpdateItemCommand, {});
   record(dynamo, QueryCommand, { Items: [] });
-  record(dynamo, GetCommand, {});
+  record(dynamo, GetItemCommand, {});
   record(sns, PublishCommand, { MessageId: 'message-1' });
   record(events, PutEventsCommand, { FailedEntryCount: 0, Entries: [{ EventId: 'result-1' }] });
 });
@@ -107,9 +106,9 @@ function resultDetails(): Record<string, unknown>[] {
 }
 
 function auditPut(): AuditRecord {
-  const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+  const item = putItems<AuditRecord>(dynamo)[0];
   if (item === undefined) throw new Error('no audit record was put');
-  return item as AuditRecord;
+  return item;
 }
 
 function keys(userName: string, list: [string, Date, ('Active' | 'Inactive')?][]): void {
@@ -176,14 +175,14 @@ describe('handleEvent: access keys', () => {
       Status: 'Inactive',
     });
     expect(calls.filter((call) => call !== 'dynamo:Query')).toEqual([
-      'dynamo:Get',
+      'dynamo:GetItem',
       'iam:ListAccessKeys',
-      'dynamo:Put',
+      'dynamo:PutItem',
       'iam:UpdateAccessKey',
-      'dynamo:Update',
+      'dynamo:UpdateItem',
       'sns:Publish',
       'events:PutEvents',
-      'dynamo:Update',
+      'dynamo:UpdateItem',
     ]);
     expect(auditPut()).toMatchObject({
       kind: 'remediation',
@@ -201,14 +200,14 @@ describe('handleEvent: access keys', () => {
         sourceIp: 'cloudformation.amazonaws.com',
       },
     });
-    expect(dynamo).toHaveReceivedNthCommandWith(UpdateCommand, 1, {
+    expect(dynamo).toHaveReceivedNthCommandWith(UpdateItemCommand, 1, {
       TableName: AUDIT_TABLE,
-      Key: { id },
-      ExpressionAttributeValues: { ':status': 'applied' },
+      Key: attributes({ id }),
+      ExpressionAttributeValues: attributes({ ':status': 'applied' }),
     });
-    expect(dynamo).toHaveReceivedNthCommandWith(UpdateCommand, 2, {
-      Key: { id },
-      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+    expect(dynamo).toHaveReceivedNthCommandWith(UpdateItemCommand, 2, {
+      Key: attributes({ id }),
+      ExpressionAttributeValues: attributes({ ':notifiedAt': NOW.toISOString() }),
     });
     expect(published()).toHaveLength(1);
     expect(published()[0]).toMatchObject({
@@ -233,8 +232,8 @@ describe('handleEvent: access keys', () => {
     expect(published()[0]).toMatchObject({
       Subject: 'iam-warden: would deactivate 1 old access key of user user1',
     });
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: { ':notifiedAt': NOW.toISOString() },
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: attributes({ ':notifiedAt': NOW.toISOString() }),
     });
   });
 
@@ -249,7 +248,7 @@ describe('handleEvent: access keys', () => {
     expect(decision.outcome).toBe('ignored');
     expect(iamWrites()).toEqual([]);
     expect(published()).toEqual([]);
-    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
     expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'ignored' })]);
   });
 
@@ -286,7 +285,7 @@ describe('handleEvent: access keys', () => {
 
       expect(decision).toMatchObject({ outcome: 'alert', resource: { type: 'root', name: 'root' } });
       expect(iam.calls()).toHaveLength(0);
-      expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+      expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
       expect(published()).toHaveLength(1);
       expect(published()[0]?.Subject).toMatch(
         /^iam-warden: CRITICAL CreateAccessKey by the root user in account \d+$/,
@@ -377,7 +376,7 @@ describe('handleEvent: access keys', () => {
     expect(deps.sleep.mock.calls.reduce((sum, [ms]) => sum + ms, 0)).toBe(60_000);
     expect(iam.commandCalls(ListAccessKeysCommand).length).toBeGreaterThan(1);
     expect(iamWrites()).toEqual([]);
-    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+    expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
   });
 
   it('reports and rethrows when the live state cannot be read', async () => {
@@ -396,7 +395,7 @@ describe('handleEvent: access keys', () => {
     keys('user1', [['AKIAOLDKEY', OLD]]);
     record(
       dynamo,
-      PutCommand,
+      PutItemCommand,
       new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }),
     );
 
@@ -411,7 +410,7 @@ describe('handleEvent: access keys', () => {
     });
     expect(published()[0]?.Message).toContain('AuditWriteError');
     expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
   it('records, reports and rethrows an IAM write that fails', async () => {
@@ -422,9 +421,12 @@ describe('handleEvent: access keys', () => {
     await expect(handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'))).rejects.toBe(
       failure,
     );
-    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: { ':status': 'failed', ':error': 'ServiceFailureException: IAM refused' },
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: attributes({
+        ':status': 'failed',
+        ':error': 'ServiceFailureException: IAM refused',
+      }),
     });
     expect(published()).toHaveLength(1);
     expect(published()[0]).toMatchObject({
@@ -443,7 +445,7 @@ describe('handleEvent: access keys', () => {
     const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' } });
     const marks = () =>
       dynamo
-        .commandCalls(PutCommand)
+        .commandCalls(PutItemCommand)
         .map((call) => call.args[0].input)
         .filter((input) => input.TableName === 'iam-warden-idempotency-test');
 
@@ -451,13 +453,13 @@ describe('handleEvent: access keys', () => {
     expect(published()).toHaveLength(1);
     expect(marks()).toEqual([
       expect.objectContaining({
-        Item: expect.objectContaining({ id: 'iam-warden#failure-notified#access-keys#12345' }),
+        Item: expect.objectContaining(attributes({ id: 'iam-warden#failure-notified#access-keys#12345' })),
         ConditionExpression: 'attribute_not_exists(id)',
       }),
     ]);
 
-    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'marked', $metadata: {} }));
-    record(dynamo, GetCommand, { Item: { kind: 'remediation', status: 'failed' } });
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'marked', $metadata: {} }));
+    record(dynamo, GetItemCommand, itemOutput({ kind: 'remediation', status: 'failed' }));
     await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toBeDefined();
 
     expect(published()).toHaveLength(1);
@@ -475,7 +477,9 @@ describe('handleEvent: access keys', () => {
       new ServiceFailureException({ message: 'IAM refused', $metadata: {} }),
     );
     const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' } });
-    dynamo.on(PutCommand, { TableName: 'iam-warden-idempotency-test' }).rejects(new Error('DynamoDB down'));
+    dynamo
+      .on(PutItemCommand, { TableName: 'iam-warden-idempotency-test' })
+      .rejects(new Error('DynamoDB down'));
 
     await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toThrow(
       'IAM refused',
@@ -486,14 +490,16 @@ describe('handleEvent: access keys', () => {
 
   it('does nothing twice for a duplicate delivery that was already notified', async () => {
     keys('user1', [['AKIAOLDKEY', OLD]]);
-    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    record(dynamo, GetCommand, {
-      Item: {
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(
+      dynamo,
+      GetItemCommand,
+      itemOutput({
         id: remediationId('access-keys', '12345'),
         status: 'applied',
         notifiedAt: '2025-06-01T11:59:00.000Z',
-      },
-    });
+      }),
+    );
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
@@ -501,7 +507,7 @@ describe('handleEvent: access keys', () => {
     expect(decision.reason).toContain('duplicate delivery');
     expect(iamWrites()).toEqual([]);
     expect(published()).toEqual([]);
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
   /** The record an earlier delivery of create-access-key left behind. */
@@ -532,7 +538,7 @@ describe('handleEvent: access keys', () => {
   }
 
   it('resumes a redelivery whose change was applied but not notified: notifies without reading or acting again', async () => {
-    record(dynamo, GetCommand, { Item: earlierRecord('applied') });
+    record(dynamo, GetItemCommand, itemOutput({ ...earlierRecord('applied') }));
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
@@ -543,13 +549,17 @@ describe('handleEvent: access keys', () => {
     expect(calls.filter((call) => call.startsWith('iam:'))).toEqual([]);
     expect(published()).toHaveLength(1);
     expect(published()[0]?.Subject).toBe('iam-warden: deactivated 1 old access key of user user1');
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { id: remediationId('access-keys', '12345') },
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: attributes({ id: remediationId('access-keys', '12345') }),
     });
   });
 
   it('ignores a redelivery whose record says it was notified, without reading IAM', async () => {
-    record(dynamo, GetCommand, { Item: earlierRecord('applied', { notifiedAt: NOW.toISOString() }) });
+    record(
+      dynamo,
+      GetItemCommand,
+      itemOutput({ ...earlierRecord('applied', { notifiedAt: NOW.toISOString() }) }),
+    );
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
@@ -561,8 +571,8 @@ describe('handleEvent: access keys', () => {
 
   it('retries the change of a redelivery whose record is still pending', async () => {
     keys('user1', [['AKIAOLDKEY', OLD]]);
-    record(dynamo, PutCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    record(dynamo, GetCommand, { Item: earlierRecord('pending') });
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetItemCommand, itemOutput({ ...earlierRecord('pending') }));
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
@@ -572,15 +582,15 @@ describe('handleEvent: access keys', () => {
 
   it('settles a pending record whose change IAM already shows: marks it applied and notifies, no second write', async () => {
     keys('user1', [['AKIAOLDKEY', OLD, 'Inactive']]);
-    record(dynamo, GetCommand, { Item: earlierRecord('pending') });
+    record(dynamo, GetItemCommand, itemOutput({ ...earlierRecord('pending') }));
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
     expect(decision.outcome).toBe('remediated');
     expect(iamWrites()).toEqual([]);
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { id: remediationId('access-keys', '12345') },
-      ExpressionAttributeValues: { ':status': 'applied' },
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: attributes({ id: remediationId('access-keys', '12345') }),
+      ExpressionAttributeValues: attributes({ ':status': 'applied' }),
     });
     expect(published()).toHaveLength(1);
   });
@@ -601,7 +611,8 @@ describe('handleEvent: admin policy', () => {
       RoleName: 'new-role',
       PolicyArn: ADMIN,
     });
-    expect(calls.indexOf('dynamo:Put')).toBeLessThan(calls.indexOf('iam:DetachRolePolicy'));
+    expect(calls).toContain('dynamo:PutItem');
+    expect(calls.indexOf('dynamo:PutItem')).toBeLessThan(calls.indexOf('iam:DetachRolePolicy'));
     expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
     expect(published()[0]?.Subject).toBe('iam-warden: detached AdministratorAccess from role new-role');
     expect(published()[0]?.Message).toContain(
@@ -725,7 +736,8 @@ describe('handleEvent: inline policy', () => {
       UserName: 'test-user',
       PolicyName: 'TestUserReadReports',
     });
-    expect(calls.indexOf('dynamo:Put')).toBeLessThan(calls.indexOf('iam:DeleteUserPolicy'));
+    expect(calls).toContain('dynamo:PutItem');
+    expect(calls.indexOf('dynamo:PutItem')).toBeLessThan(calls.indexOf('iam:DeleteUserPolicy'));
     expect(iamWrites()).toEqual(['iam:DeleteUserPolicy']);
   });
 

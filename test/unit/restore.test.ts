@@ -1,4 +1,12 @@
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   AttachRolePolicyCommand,
   GetRoleCommand,
@@ -10,14 +18,6 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, type RestoreRecord, remediationId } from '../../lib/audit.js';
@@ -25,9 +25,10 @@ import { AuditWriteError, RestoreRefusedError } from '../../lib/errors.js';
 import type { Action } from '../../lib/plan.js';
 import { findRemediation, listHistory, readCurrentState, restoreRemediation } from '../../lib/restore.js';
 import { AUDIT_TABLE, NOW, testDeps } from '../support/deps.js';
+import { attributes, itemOutput, itemsOutput, putItems } from '../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 beforeEach(() => {
   iam.reset();
@@ -101,11 +102,11 @@ function keyMetadata(accessKeyId: string, status: 'Active' | 'Inactive') {
 /** Record, in order, the writes this test cares about: the audit table's and IAM's. */
 function recordWrites(): string[] {
   const log: string[] = [];
-  dynamo.on(PutCommand).callsFake(() => {
+  dynamo.on(PutItemCommand).callsFake(() => {
     log.push('audit: put restore record');
     return {};
   });
-  dynamo.on(UpdateCommand).callsFake(() => {
+  dynamo.on(UpdateItemCommand).callsFake(() => {
     log.push('audit: stamp remediation');
     return {};
   });
@@ -209,19 +210,19 @@ describe('readCurrentState', () => {
 describe('findRemediation', () => {
   it('reads the remediation by its ID', async () => {
     const record = remediation(DELETE);
-    dynamo.on(GetCommand).resolves({ Item: record });
+    dynamo.on(GetItemCommand).resolves(itemOutput(record));
 
     await expect(findRemediation(testDeps(), { remediationId: record.id })).resolves.toEqual(record);
-    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1);
-    expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
+    expect(dynamo).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, {
       TableName: AUDIT_TABLE,
-      Key: { id: record.id },
+      Key: attributes({ id: record.id }),
       ConsistentRead: true,
     });
   });
 
   it('refuses an ID nothing is recorded under', async () => {
-    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetItemCommand).resolves({});
 
     const found = findRemediation(testDeps(), { remediationId: 'rem-00000000000000000000' });
 
@@ -239,7 +240,7 @@ describe('findRemediation', () => {
       restoredBy: RESTORER,
       graceUntil: NOW.toISOString(),
     };
-    dynamo.on(GetCommand).resolves({ Item: restore });
+    dynamo.on(GetItemCommand).resolves(itemOutput(restore));
 
     await expect(findRemediation(testDeps(), { remediationId: restore.id })).rejects.toThrow(
       RestoreRefusedError,
@@ -249,23 +250,23 @@ describe('findRemediation', () => {
   it('finds a remediation by event ID, trying the ID each rule would have given it in turn', async () => {
     const record = remediation(DETACH);
     dynamo
-      .on(GetCommand)
+      .on(GetItemCommand)
       .resolves({})
-      .on(GetCommand, { Key: { id: record.id } })
-      .resolves({ Item: record });
+      .on(GetItemCommand, { Key: attributes({ id: record.id }) })
+      .resolves(itemOutput(record));
 
     await expect(findRemediation(testDeps(), { eventId: EVENT_ID })).resolves.toEqual(record);
-    const tried = dynamo.commandCalls(GetCommand).map((call) => call.args[0].input.Key?.id);
+    const tried = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input.Key?.id?.S);
     expect(tried).toEqual([remediationId('access-keys', EVENT_ID), remediationId('admin-policy', EVENT_ID)]);
   });
 
   it('refuses an event ID no rule recorded a remediation for, after trying every rule', async () => {
-    dynamo.on(GetCommand).resolves({});
+    dynamo.on(GetItemCommand).resolves({});
 
     await expect(findRemediation(testDeps(), { eventId: EVENT_ID })).rejects.toThrow(
       `no remediation recorded for event ${EVENT_ID}`,
     );
-    const tried = dynamo.commandCalls(GetCommand).map((call) => call.args[0].input.Key?.id);
+    const tried = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input.Key?.id?.S);
     expect(tried).toEqual([
       remediationId('access-keys', EVENT_ID),
       remediationId('admin-policy', EVENT_ID),
@@ -298,12 +299,15 @@ describe('restoreRemediation', () => {
       restoredBy: RESTORER,
       graceUntil: '2025-06-02T12:00:00.000Z',
     };
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, { TableName: AUDIT_TABLE, Item: restore });
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: AUDIT_TABLE,
-      Key: { id: record.id },
+      Item: attributes(restore),
+    });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: AUDIT_TABLE,
+      Key: attributes({ id: record.id }),
       UpdateExpression: 'SET restoredBy = :restore',
-      ExpressionAttributeValues: { ':restore': restore.id },
+      ExpressionAttributeValues: attributes({ ':restore': restore.id }),
     });
     expect(result).toEqual({ remediation: record, restore, restored: DELETE, already: [] });
   });
@@ -328,11 +332,11 @@ describe('restoreRemediation', () => {
 
     await expect(restoreRemediation(testDeps(), remediation(DETACH), RESTORER)).rejects.toBe(refusal);
 
-    const puts = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item as RestoreRecord);
+    const puts = putItems<RestoreRecord>(dynamo);
     expect(puts).toHaveLength(2);
     expect((puts[0]?.graceUntil ?? '') > NOW.toISOString()).toBe(true);
     expect(puts[1]).toMatchObject({ id: puts[0]?.id, graceUntil: NOW.toISOString() });
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
   it('reactivates only the keys still inactive after recording the restore, and reports the others', async () => {
@@ -406,7 +410,7 @@ describe('restoreRemediation', () => {
 
   it('changes nothing in IAM when the restore cannot be recorded', async () => {
     dynamo
-      .on(PutCommand)
+      .on(PutItemCommand)
       .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
     iam.on(GetRoleCommand).resolves({});
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
@@ -418,7 +422,7 @@ describe('restoreRemediation', () => {
       /could not record the restore of rem-[0-9a-f]{20}; nothing was changed/,
     );
     expect(iam).not.toHaveReceivedCommand(AttachRolePolicyCommand);
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 });
 
@@ -435,7 +439,7 @@ describe('listHistory', () => {
   };
 
   it("queries one resource's entries through the byResource index, newest first", async () => {
-    dynamo.on(QueryCommand).resolves({ Items: [newer, older] });
+    dynamo.on(QueryCommand).resolves(itemsOutput([{ ...newer }, { ...older }]));
 
     const entries = await listHistory(testDeps(), {
       resourceArn: older.resourceArn,
@@ -447,7 +451,10 @@ describe('listHistory', () => {
       TableName: AUDIT_TABLE,
       IndexName: 'byResource',
       KeyConditionExpression: 'resourceArn = :arn AND createdAt >= :since',
-      ExpressionAttributeValues: { ':arn': older.resourceArn, ':since': '2025-04-01T00:00:00.000Z' },
+      ExpressionAttributeValues: attributes({
+        ':arn': older.resourceArn,
+        ':since': '2025-04-01T00:00:00.000Z',
+      }),
       ScanIndexForward: false,
     });
     expect(dynamo).not.toHaveReceivedCommand(ScanCommand);
@@ -456,24 +463,26 @@ describe('listHistory', () => {
   it('scans every page of the whole table and sorts newest first', async () => {
     dynamo
       .on(ScanCommand)
-      .resolvesOnce({ Items: [older], LastEvaluatedKey: { id: older.id } })
-      .resolvesOnce({ Items: [newer] });
+      .resolvesOnce({ ...itemsOutput([{ ...older }]), LastEvaluatedKey: attributes({ id: older.id }) })
+      .resolvesOnce(itemsOutput([{ ...newer }]));
 
     const entries = await listHistory(testDeps(), {});
 
     expect(entries).toEqual([newer, older]);
     expect(dynamo).toHaveReceivedCommandTimes(ScanCommand, 2);
-    expect(dynamo).toHaveReceivedNthCommandWith(ScanCommand, 2, { ExclusiveStartKey: { id: older.id } });
+    expect(dynamo).toHaveReceivedNthCommandWith(ScanCommand, 2, {
+      ExclusiveStartKey: attributes({ id: older.id }),
+    });
   });
 
   it('scans from the given time on', async () => {
-    dynamo.on(ScanCommand).resolves({ Items: [] });
+    dynamo.on(ScanCommand).resolves(itemsOutput([]));
 
     await listHistory(testDeps(), { since: '2025-05-01T12:00:00.000Z' });
 
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
       FilterExpression: 'createdAt >= :since',
-      ExpressionAttributeValues: { ':since': '2025-05-01T12:00:00.000Z' },
+      ExpressionAttributeValues: attributes({ ':since': '2025-05-01T12:00:00.000Z' }),
     });
   });
 });

@@ -1,3 +1,4 @@
+import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GenerateCredentialReportCommand,
@@ -8,7 +9,6 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -16,11 +16,12 @@ import type { AuditRecord } from '../../lib/audit.js';
 import { SweepIncompleteError } from '../../lib/errors.js';
 import { createSweepHandler } from '../../lib/sweep-handler.js';
 import { DAY_MS, NOW, testDeps } from '../support/deps.js';
+import { itemsOutput, putItems } from '../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const OLD = new Date(NOW.getTime() - 200 * DAY_MS);
 
@@ -79,15 +80,15 @@ beforeEach(() => {
     AccessKeyMetadata: [{ UserName: 'alice', AccessKeyId: 'AKIAOLD', CreateDate: OLD, Status: 'Active' }],
   });
   iam.on(UpdateAccessKeyCommand).resolves({});
-  dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
-  dynamo.on(QueryCommand).resolves({ Items: [] });
+  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
+  dynamo.on(QueryCommand).resolves(itemsOutput([]));
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
 
 function recordedEventId(): string | undefined {
-  return (dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item as AuditRecord | undefined)?.trigger.eventId;
+  return putItems<AuditRecord>(dynamo)[0]?.trigger.eventId;
 }
 
 describe('createSweepHandler', () => {

@@ -1,3 +1,11 @@
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandInput,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CredentialReportNotReadyException,
@@ -16,13 +24,6 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, remediationId } from '../../lib/audit.js';
@@ -30,11 +31,12 @@ import { AwsCallError } from '../../lib/errors.js';
 import { RateLimiter } from '../../lib/rate-limit.js';
 import { runSweep } from '../../lib/sweep.js';
 import { DAY_MS, NOW, testDeps } from '../support/deps.js';
+import { attributes, itemOutput, itemsOutput, putItems } from '../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const ACCOUNT = '123456789012';
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -179,9 +181,9 @@ beforeEach(() => {
   iam.on(UpdateAccessKeyCommand).resolves({});
   iam.on(DetachRolePolicyCommand).resolves({});
   iam.on(DeleteUserPolicyCommand).resolves({});
-  dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
-  dynamo.on(QueryCommand).resolves({ Items: [] });
+  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
+  dynamo.on(QueryCommand).resolves(itemsOutput([]));
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
@@ -196,8 +198,8 @@ function subjects(): string[] {
     .sort();
 }
 
-function auditRecords(): AuditRecord[] {
-  return dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item as AuditRecord);
+function auditRecords(): Partial<AuditRecord>[] {
+  return putItems<AuditRecord>(dynamo);
 }
 
 const unlimited = { iamCallsPerSecond: Number.POSITIVE_INFINITY };
@@ -324,15 +326,15 @@ describe('runSweep', () => {
     sns.resetHistory();
     iam.resetHistory();
     dynamo
-      .on(PutCommand)
+      .on(PutItemCommand)
       .rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException' }));
-    dynamo.on(GetCommand).callsFake((input: { Key: { id: string } }) => ({
-      Item: {
-        ...firstRecords.find((record) => record.id === input.Key.id),
+    dynamo.on(GetItemCommand).callsFake((input: GetItemCommandInput) =>
+      itemOutput({
+        ...firstRecords.find((record) => record.id === input.Key?.id?.S),
         status: 'applied',
         notifiedAt: NOW.toISOString(),
-      },
-    }));
+      }),
+    );
 
     const retried = await runSweep(deps, { runId: 'run-1', ...unlimited });
 
@@ -489,8 +491,11 @@ describe('runSweep', () => {
       'iam-warden: FAILED to evaluate ScheduledSweep on user unreadable',
       'iam-warden: deactivated 1 old access key of user fine',
     ]);
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: { ':status': 'failed', ':error': 'AccessDenied: explicit deny in an SCP' },
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: attributes({
+        ':status': 'failed',
+        ':error': 'AccessDenied: explicit deny in an SCP',
+      }),
     });
   });
 

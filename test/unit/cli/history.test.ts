@@ -1,5 +1,5 @@
+import { DynamoDBClient, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord, RestoreRecord } from '../../../lib/audit.js';
@@ -13,8 +13,9 @@ import {
 import { runCli } from '../../../lib/cli/run.js';
 import { UsageError } from '../../../lib/errors.js';
 import { AUDIT_TABLE, TEST_ENV, testClients } from '../../support/deps.js';
+import { attributes, itemsOutput } from '../../support/dynamo.js';
 
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 const sts = mockClient(STSClient);
 
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
@@ -55,8 +56,8 @@ beforeEach(() => {
   sts
     .on(GetCallerIdentityCommand)
     .resolves({ Arn: 'arn:aws:iam::123456789012:user/jane', Account: '123456789012' });
-  dynamo.on(QueryCommand).resolves({ Items: [structuredClone(RESTORE), structuredClone(REMEDIATION)] });
-  dynamo.on(ScanCommand).resolves({ Items: [structuredClone(REMEDIATION), structuredClone(RESTORE)] });
+  dynamo.on(QueryCommand).resolves(itemsOutput([{ ...RESTORE }, { ...REMEDIATION }]));
+  dynamo.on(ScanCommand).resolves(itemsOutput([{ ...REMEDIATION }, { ...RESTORE }]));
 });
 
 async function run(argv: string[]) {
@@ -192,7 +193,7 @@ describe('iam-warden history', () => {
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
       TableName: AUDIT_TABLE,
       IndexName: 'byResource',
-      ExpressionAttributeValues: { ':arn': ALICE, ':since': '0000' },
+      ExpressionAttributeValues: attributes({ ':arn': ALICE, ':since': '0000' }),
     });
     expect(result.stdout.split('\n')).toEqual([
       ...historyTable([RESTORE, REMEDIATION]),
@@ -209,7 +210,10 @@ describe('iam-warden history', () => {
     await run(['history', '--resource', 'role/deploy']);
 
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':arn': 'arn:aws-cn:iam::210987654321:role/deploy', ':since': '0000' },
+      ExpressionAttributeValues: attributes({
+        ':arn': 'arn:aws-cn:iam::210987654321:role/deploy',
+        ':since': '0000',
+      }),
     });
   });
 
@@ -218,7 +222,7 @@ describe('iam-warden history', () => {
 
     expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':arn': ALICE, ':since': '0000' },
+      ExpressionAttributeValues: attributes({ ':arn': ALICE, ':since': '0000' }),
     });
   });
 
@@ -226,7 +230,7 @@ describe('iam-warden history', () => {
     const result = await run(['history', '--since', '7d', '--now', '2025-06-08T09:00:00Z', '--json']);
 
     expect(dynamo).toHaveReceivedCommandWith(ScanCommand, {
-      ExpressionAttributeValues: { ':since': '2025-06-01T09:00:00.000Z' },
+      ExpressionAttributeValues: attributes({ ':since': '2025-06-01T09:00:00.000Z' }),
     });
     expect(
       result.stdout
@@ -237,7 +241,7 @@ describe('iam-warden history', () => {
   });
 
   it('says when there is nothing to list', async () => {
-    dynamo.on(ScanCommand).resolves({ Items: [] });
+    dynamo.on(ScanCommand).resolves(itemsOutput([]));
 
     const result = await run(['history', '--since', '2025-06-01']);
 

@@ -1,3 +1,4 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachRolePolicyCommand,
   GetUserPolicyCommand,
@@ -9,7 +10,6 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, remediationId } from '../../../lib/audit.js';
@@ -18,9 +18,10 @@ import { runCli } from '../../../lib/cli/run.js';
 import { UsageError } from '../../../lib/errors.js';
 import type { Action } from '../../../lib/plan.js';
 import { AUDIT_TABLE, TEST_ENV, testClients } from '../../support/deps.js';
+import { attributes, itemOutput } from '../../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 const sts = mockClient(STSClient);
 
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/SecurityEngineer/jane';
@@ -59,12 +60,12 @@ beforeEach(() => {
   sts.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Arn: CALLER, Account: '123456789012', UserId: 'AROA:jane' });
   dynamo
-    .on(GetCommand)
+    .on(GetItemCommand)
     .resolves({})
-    .on(GetCommand, { Key: { id: ID } })
-    .resolves({ Item: structuredClone(RECORD) });
-  dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
+    .on(GetItemCommand, { Key: attributes({ id: ID }) })
+    .resolves(itemOutput(RECORD));
+  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
   // The user exists and has no inline policy of that name: a restore is safe.
   iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
   iam
@@ -87,8 +88,8 @@ async function run(argv: string[], env: Record<string, string | undefined> = TES
 }
 
 function expectNoWrites(): void {
-  expect(dynamo).not.toHaveReceivedCommand(PutCommand);
-  expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+  expect(dynamo).not.toHaveReceivedCommand(PutItemCommand);
+  expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   expect(iam).not.toHaveReceivedCommand(PutUserPolicyCommand);
   expect(iam).not.toHaveReceivedCommand(AttachRolePolicyCommand);
   expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
@@ -181,9 +182,9 @@ describe('iam-warden restore', () => {
       PolicyName: 'S3All',
       PolicyDocument: DOCUMENT,
     });
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: AUDIT_TABLE,
-      Item: expect.objectContaining({ kind: 'restore', restores: ID, restoredBy: CALLER }),
+      Item: expect.objectContaining(attributes({ kind: 'restore', restores: ID, restoredBy: CALLER })),
     });
   });
 
@@ -191,11 +192,13 @@ describe('iam-warden restore', () => {
     const result = await run(['restore', ID, '--now', '2025-09-01T00:00:00Z']);
 
     expect(result.status).toBe(0);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({
-        createdAt: '2025-09-01T00:00:00.000Z',
-        graceUntil: '2025-09-02T00:00:00.000Z',
-      }),
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
+      Item: expect.objectContaining(
+        attributes({
+          createdAt: '2025-09-01T00:00:00.000Z',
+          graceUntil: '2025-09-02T00:00:00.000Z',
+        }),
+      ),
     });
     expect(result.stdout).toContain('Grace period: until 2025-09-02T00:00:00.000Z (24 hours)');
   });
@@ -210,8 +213,8 @@ describe('iam-warden restore', () => {
       ],
     };
     dynamo
-      .on(GetCommand, { Key: { id: ID } })
-      .resolves({ Item: { ...structuredClone(RECORD), action: keys } });
+      .on(GetItemCommand, { Key: attributes({ id: ID }) })
+      .resolves(itemOutput({ ...RECORD, action: keys }));
     iam.on(ListAccessKeysCommand).resolves({
       AccessKeyMetadata: [
         { AccessKeyId: 'AKIAONE', Status: 'Active', CreateDate: new Date('2024-01-01T00:00:00Z') },
@@ -265,8 +268,8 @@ describe('iam-warden restore', () => {
 
   it('refuses a dry run the same way', async () => {
     dynamo
-      .on(GetCommand, { Key: { id: ID } })
-      .resolves({ Item: { ...structuredClone(RECORD), restoredBy: 'rst-1' } });
+      .on(GetItemCommand, { Key: attributes({ id: ID }) })
+      .resolves(itemOutput({ ...RECORD, restoredBy: 'rst-1' }));
 
     const result = await run(['restore', ID, '--dry-run']);
 
@@ -298,8 +301,8 @@ describe('iam-warden restore', () => {
       stdout: '',
       stderr: 'iam-warden: restore failed: ServiceFailureException: IAM is down\n',
     });
-    expect(dynamo).toHaveReceivedCommand(PutCommand);
-    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(dynamo).toHaveReceivedCommand(PutItemCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
   it('prints its usage for --help', async () => {

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DeleteUserPolicyCommand,
@@ -11,17 +12,17 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { USAGE } from '../../../lib/cli/args.js';
 import { runCli } from '../../../lib/cli/run.js';
 import { sampleEvent, TEST_ENV, testClients } from '../../support/deps.js';
+import { itemsOutput } from '../../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const DOCUMENT = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}';
 
@@ -38,7 +39,7 @@ beforeEach(async () => {
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
   // An empty audit table: every write succeeds, every read finds nothing.
   dynamo.onAnyCommand().resolves({});
-  dynamo.on(QueryCommand).resolves({ Items: [] });
+  dynamo.on(QueryCommand).resolves(itemsOutput([]));
   dir = await mkdtemp(join(tmpdir(), 'iam-warden-run-'));
 });
 

@@ -1,3 +1,4 @@
+import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   GenerateCredentialReportCommand,
@@ -8,20 +9,19 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../../../lib/audit.js';
 import { runCli } from '../../../lib/cli/run.js';
 import { parseSweepArgs, SWEEP_USAGE, sweepCommand } from '../../../lib/cli/sweep.js';
 import { UsageError } from '../../../lib/errors.js';
 import type { SweepReport } from '../../../lib/sweep.js';
 import { DAY_MS, TEST_ENV, testClients } from '../../support/deps.js';
+import { itemsOutput, putItems } from '../../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
-const dynamo = mockClient(DynamoDBDocumentClient);
+const dynamo = mockClient(DynamoDBClient);
 
 const WALL = new Date('2025-06-01T12:00:00.000Z');
 /** The key is 40 days old on the wall clock: old only when judged 100 days later. */
@@ -76,9 +76,9 @@ beforeEach(() => {
     ],
   });
   iam.on(UpdateAccessKeyCommand).resolves({});
-  dynamo.on(PutCommand).resolves({});
-  dynamo.on(UpdateCommand).resolves({});
-  dynamo.on(QueryCommand).resolves({ Items: [] });
+  dynamo.on(PutItemCommand).resolves({});
+  dynamo.on(UpdateItemCommand).resolves({});
+  dynamo.on(QueryCommand).resolves(itemsOutput([]));
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
@@ -140,8 +140,9 @@ describe('sweepCommand', () => {
     expect(out).toMatch(/would-remediate +access-keys +user alice: active access key older than 90 days/);
     expect(out).toContain('remediated 0, would remediate 1,');
     expect(out).toContain('IAM calls: 4 (');
-    const record = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item as AuditRecord | undefined;
-    expect(record?.trigger.eventId).toBe(`sweep:cli-${WALL.toISOString()}:access-keys:alice`);
+    expect(putItems(dynamo)[0]).toMatchObject({
+      trigger: { eventId: `sweep:cli-${WALL.toISOString()}:access-keys:alice` },
+    });
   });
 
   it('prints the whole report as JSON with --json, uses the run ID given and judges keys as of now', async () => {
