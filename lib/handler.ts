@@ -1,10 +1,10 @@
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 import { handleEvent } from './pipeline.js';
@@ -15,7 +15,7 @@ import type { Rule } from './rules/rule.js';
 /**
  * Idempotency keyed on the CloudTrail `eventID` (the EventBridge `id` for old records without one):
  * EventBridge delivers at least once, and a duplicate must cause no second action and no second notification.
- * A duplicate gets the first delivery's decision back. The Lambda context is registered by the middleware,
+ * A duplicate gets the first delivery's decision back. The Lambda context is registered by the wrapper,
  * so a timed-out invocation does not leave the key "in progress" longer than its remaining time.
  * https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/
  */
@@ -49,20 +49,27 @@ export function createHandler<T>(
   store?: BasePersistenceLayer,
   options: HandlerOptions = {},
 ) {
-  const handler = middy<unknown, Decision>().use(injectLambdaContext(deps.logger, { resetKeys: true }));
-  if (store !== undefined) {
-    handler.use(
-      makeHandlerIdempotent({
-        ...(options.idempotencyKeyPrefix === undefined ? {} : { keyPrefix: options.idempotencyKeyPrefix }),
-        persistenceStore: store,
-        config: new IdempotencyConfig({
-          eventKeyJmesPath: IDEMPOTENCY_KEY,
-          // An event without a key is malformed: let the pipeline reject it with its reason instead of throwing.
-          throwOnNoIdempotencyKey: false,
-          expiresAfterSeconds: 7 * 24 * 3600,
-        }),
-      }),
-    );
-  }
-  return handler.handler((event) => handleEvent(rule, deps, event));
+  const pipeline = (event: unknown, _context: Context) => handleEvent(rule, deps, event);
+  // Powertools' function wrapper rather than its middy middleware: the middleware (2.35.0, the newest release)
+  // deletes the idempotency record when it refuses a duplicate as "already in progress", releasing the lock
+  // of the delivery still running, so Lambda's retry of the duplicate runs the pipeline beside it
+  // (aws-powertools/powertools-lambda-typescript#5675, fixed after 2.35.0). The wrapper deletes the record
+  // only when the pipeline itself throws.
+  const body =
+    store === undefined
+      ? pipeline
+      : makeIdempotent(pipeline, {
+          ...(options.idempotencyKeyPrefix === undefined ? {} : { keyPrefix: options.idempotencyKeyPrefix }),
+          persistenceStore: store,
+          config: new IdempotencyConfig({
+            eventKeyJmesPath: IDEMPOTENCY_KEY,
+            // An event without a key is malformed: let the pipeline reject it with its reason instead of
+            // throwing.
+            throwOnNoIdempotencyKey: false,
+            expiresAfterSeconds: 7 * 24 * 3600,
+          }),
+        });
+  return middy<unknown, Decision>()
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .handler(body);
 }

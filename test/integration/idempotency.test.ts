@@ -10,6 +10,7 @@ import { loadConfig } from '../../lib/config.js';
 import { createHandler, idempotencyStore } from '../../lib/handler.js';
 import { type LocalResources, readNotifications } from '../../lib/local/provision.js';
 import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
+import { readAll } from '../../lib/table.js';
 import { ADMINISTRATOR_ACCESS, attachRolePolicyEvent } from '../support/events.js';
 import { type FaultProxy, HANG, startFaultProxy } from '../support/fault-proxy.js';
 import { drainTaps, freshAccount, lambdaContext, motoClients } from '../support/integration.js';
@@ -58,6 +59,14 @@ function environment() {
   return createHandler(adminPolicyRule, deps, idempotencyStore(config, idempotencyClient));
 }
 
+/** The idempotency keys held "in progress" right now. */
+async function inProgressKeys(): Promise<string[]> {
+  const table = resources.env.IDEMPOTENCY_TABLE;
+  if (table === undefined) throw new Error('these local resources have no IDEMPOTENCY_TABLE');
+  const items = await readAll<{ id: string; status?: string }>(idempotencyClient, { table });
+  return items.filter((item) => item.status === 'INPROGRESS').map((item) => item.id);
+}
+
 function contextWith(remainingMs: number): Context {
   const deadline = Date.now() + remainingMs;
   return { ...lambdaContext, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
@@ -102,10 +111,16 @@ describe('idempotency keyed on the CloudTrail eventID', () => {
     await startHanging('idem+=,.@_-running', structuredClone(event), 60_000);
     proxy.resetCounts();
 
+    const locksBefore = await inProgressKeys();
+    expect(locksBefore).toHaveLength(1);
+
     await expect(environment()(structuredClone(event), contextWith(60_000))).rejects.toMatchObject({
       name: 'IdempotencyAlreadyInProgressError',
     });
     expect(proxy.counts.iamRequests).toBe(0);
+    // The refusal leaves the running delivery's lock in place, so Lambda's retry of the duplicate is refused
+    // too (Powertools' middy middleware deleted it here: powertools-lambda-typescript#5675).
+    expect(await inProgressKeys()).toEqual(locksBefore);
   });
 
   it('does not leave the key stuck when an invocation times out: the retry after its deadline runs', async () => {
