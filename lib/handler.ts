@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
+import { MIDDY_OPTIONS } from './middy.js';
 import { handleEvent } from './pipeline.js';
 import type { Decision } from './plan.js';
 import { iamWardenRetryStrategy } from './retry.js';
@@ -69,7 +70,7 @@ export function createHandler<T>(
             expiresAfterSeconds: 7 * 24 * 3600,
           }),
         });
-  return middy<unknown, Decision>()
+  return middy<unknown, Decision>(MIDDY_OPTIONS)
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .handler(body);
 }

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import * as z from 'zod/mini';
 import type { Deps } from './deps.js';
 import { SweepIncompleteError } from './errors.js';
+import { MIDDY_OPTIONS } from './middy.js';
 import { runSweep, type SweepReport } from './sweep.js';
 import './zod.js';
 
@@ -27,7 +28,7 @@ export type SweepSummary = Omit<SweepReport, 'decisions'>;
  * retries and, in the end, the failure destination and its alarm tell people.
  */
 export function createSweepHandler(deps: Deps) {
-  return middy<unknown, SweepSummary>()
+  return middy<unknown, SweepSummary>(MIDDY_OPTIONS)
     .use(injectLambdaContext(deps.logger, { resetKeys: true }))
     .handler(async (event, context) => {
       const parsed = scheduledEventSchema.safeParse(event ?? {});

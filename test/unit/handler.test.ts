@@ -114,6 +114,22 @@ describe('createHandler', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 
+  it('lets the pipeline run to the deadline: no early timeout that would end the invocation but not the work', async () => {
+    // The detach takes longer than the time left. middy's default would throw TimeoutError 5 ms before the
+    // deadline and leave the pipeline running; here Lambda's own timeout is what stops it.
+    iam
+      .on(DetachRolePolicyCommand)
+      .callsFake(() => new Promise((resolve) => setTimeout(() => resolve({}), 100)));
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 30 };
+
+    const decision = await createHandler(adminPolicyRule, testDeps())(
+      sampleEvent('attach-role-policy-admin'),
+      context,
+    );
+
+    expect(decision).toMatchObject({ outcome: 'remediated' });
+  });
+
   it('fails the invocation when the pipeline fails, so Lambda retries and the failure destination apply', async () => {
     const failure = new ServiceFailureException({ message: 'IAM is down', $metadata: {} });
     iam.on(DetachRolePolicyCommand).rejects(failure);
