@@ -58,6 +58,17 @@ export class RateLimiter {
 
 type Send = Pick<IAMClient, 'send'>['send'];
 
+/**
+ * The operation an SDK command calls (`ListAccessKeys`), from its operation schema
+ * (`[9, namespace, name, traits, input, output]`, @smithy/types' `StaticOperationSchema`). Not the class
+ * name: the bundles are minified, and `ListAccessKeysCommand` becomes `Jc`.
+ */
+export function operationName(command: { schema?: unknown; constructor: { name: string } }): string {
+  const schema = command.schema;
+  if (Array.isArray(schema) && schema[0] === 9 && typeof schema[2] === 'string') return schema[2];
+  return command.constructor.name.replace(/Command$/, '');
+}
+
 /** An IAM client that waits for the rate limiter before each call and counts calls per operation. */
 export interface MeteredIam extends Pick<IAMClient, 'send'> {
   /** Calls sent (not SDK retry attempts), by operation name (`ListAccessKeys`). */
@@ -73,8 +84,8 @@ export interface MeteredIam extends Pick<IAMClient, 'send'> {
  */
 export function meterIam(iam: Pick<IAMClient, 'send'>, limiter?: RateLimiter): MeteredIam {
   const calls: Record<string, number> = {};
-  const send = (async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
-    const operation = command.constructor.name.replace(/Command$/, '');
+  const send = (async (command: { schema?: unknown; constructor: { name: string } }, ...rest: unknown[]) => {
+    const operation = operationName(command);
     calls[operation] = (calls[operation] ?? 0) + 1;
     await limiter?.take();
     return (iam.send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);

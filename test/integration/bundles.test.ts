@@ -171,7 +171,15 @@ const scenarios: Record<string, Scenario> = {
       );
       return [scheduledEvent()];
     },
-    returns: [{ remediated: 1, failed: 0, deferred: 0 } satisfies Partial<SweepSummary>],
+    returns: [
+      {
+        remediated: 1,
+        failed: 0,
+        deferred: 0,
+        // Operation names survive minification (not the command classes' names).
+        iamCalls: expect.objectContaining({ GetAccountAuthorizationDetails: 1, DetachRolePolicy: 1 }),
+      } satisfies Partial<SweepSummary>,
+    ],
     notified: ['remediated'],
     async verify() {
       const { AttachedPolicies } = await clients.iam.send(

@@ -156,6 +156,18 @@ describe('meterIam', () => {
     expect(iam).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'bob' });
   });
 
+  it('names operations by their schema, not their class name, which minification changes', async () => {
+    iam.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
+    // What esbuild's Minify makes of the class in the deployed bundle.
+    const Jc = class extends ListAccessKeysCommand {};
+    expect(Jc.name).toBe('Jc');
+    const metered = meterIam(new IAMClient({ region: 'us-east-1' }));
+
+    await metered.send(new Jc({ UserName: 'alice' }));
+
+    expect(metered.calls).toEqual({ ListAccessKeys: 1 });
+  });
+
   it('counts a call that fails', async () => {
     iam.on(GetRoleCommand).rejects(new Error('boom'));
     const metered = meterIam(new IAMClient({ region: 'us-east-1' }));
