@@ -10,6 +10,7 @@ import {
 } from './audit.js';
 import type { Mode, RuleName } from './config.js';
 import { actionTargets, type Guard, guardAction } from './decisions/guards.js';
+import { withinRecorded } from './decisions/resume.js';
 import type { Deps } from './deps.js';
 import { awsErrorName, InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
@@ -121,9 +122,25 @@ async function carryOut(
     };
   }
   if (record.mode !== 'enforce') return { decision: { ...acting, outcome: 'would-remediate' } };
+  let action = plan.action;
+  if (existing !== undefined && existing.status !== 'applied') {
+    // An earlier attempt saved the before-state and did not finish: do no more than that record can restore.
+    const covered = withinRecorded(existing.action, plan.action);
+    if (covered === undefined) {
+      return {
+        decision: {
+          ...acting,
+          action: existing.action,
+          outcome: 'skipped',
+          reason: `${reason}; not changed: IAM changed after ${record.id} saved the before-state on an earlier attempt, and the change is decided by its own event`,
+        },
+      };
+    }
+    action = covered;
+  }
   if (existing?.status !== 'applied') {
     try {
-      await applyAction(deps.iam, plan.action);
+      await applyAction(deps.iam, action);
     } catch (error) {
       // The IAM error is what people must hear about; a failure to stamp the record must not replace it.
       await updateRecord(deps, record.id, { status: 'failed', error: describeError(error) }).catch(
@@ -137,7 +154,7 @@ async function carryOut(
     }
     await updateRecord(deps, record.id, { status: 'applied' });
   }
-  return { decision: { ...acting, outcome: 'remediated' } };
+  return { decision: { ...acting, action, outcome: 'remediated' } };
 }
 
 /**

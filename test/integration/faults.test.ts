@@ -128,6 +128,56 @@ describe('a removal IAM applied but whose answer was lost', () => {
   });
 });
 
+describe('a retry after IAM changed between attempts', () => {
+  it('deletes no document its record did not save: the replacement is saved and decided by its own event', async () => {
+    const user = 'retry+=,.@_-replaced';
+    const replacement = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+    });
+    await clients.iam.send(new CreateUserCommand({ UserName: user }));
+    await clients.iam.send(
+      new PutUserPolicyCommand({ UserName: user, PolicyName: 'p', PolicyDocument: DOCUMENT }),
+    );
+    const event = putUserPolicyEvent(user, 'p', DOCUMENT);
+    // The first attempt saves DOCUMENT, then IAM refuses the delete.
+    proxy.configure({
+      intercept: (request) =>
+        request.action === 'DeleteUserPolicy'
+          ? { status: 403, code: 'AccessDenied', message: 'not authorized to perform: iam:DeleteUserPolicy' }
+          : undefined,
+    });
+    await expect(handler(inlinePolicyRule)(event)).rejects.toThrow('iam:DeleteUserPolicy');
+    proxy.configure({ intercept: undefined });
+    // Before Lambda's retry, someone replaces the document under the same name.
+    await clients.iam.send(
+      new PutUserPolicyCommand({ UserName: user, PolicyName: 'p', PolicyDocument: replacement }),
+    );
+
+    const retried = await handler(inlinePolicyRule)(event);
+
+    expect(retried.outcome).toBe('skipped');
+    expect(retried.reason).toContain('IAM changed after');
+    const { PolicyNames } = await clients.iam.send(new ListUserPoliciesCommand({ UserName: user }));
+    expect(PolicyNames).toEqual(['p']);
+    expect(await readAudit(clients, resources, retried.remediationId)).toMatchObject({
+      status: 'failed',
+      action: { policyDocument: DOCUMENT },
+    });
+
+    // The replacement's own PutUserPolicy event saves it, then deletes it.
+    const replaced = putUserPolicyEvent(user, 'p', replacement);
+    replaced.detail.eventID = `${event.detail.eventID}-replaced`;
+    const decided = await handler(inlinePolicyRule)(replaced);
+
+    expect(decided.outcome).toBe('remediated');
+    expect(await readAudit(clients, resources, decided.remediationId)).toMatchObject({
+      status: 'applied',
+      action: { policyDocument: replacement },
+    });
+  });
+});
+
 describe('throttling', () => {
   it('retries through a run of throttles, up to 10 attempts per call', async () => {
     const role = 'throttled+=,.@_-role';

@@ -459,8 +459,8 @@ describe('handleEvent: access keys', () => {
     ]);
 
     record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'marked', $metadata: {} }));
-    record(dynamo, GetItemCommand, itemOutput({ kind: 'remediation', status: 'failed' }));
-    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toBeDefined();
+    record(dynamo, GetItemCommand, itemOutput(earlierRecord('failed')));
+    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toBe(failure);
 
     expect(published()).toHaveLength(1);
     expect(resultDetails()).toEqual([
@@ -578,6 +578,35 @@ describe('handleEvent: access keys', () => {
 
     expect(decision.outcome).toBe('remediated');
     expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+  });
+
+  it('retries only the keys its record saved: a key made active since is left to its own event', async () => {
+    keys('user1', [
+      ['AKIAOLDKEY', OLD],
+      ['AKIAREACTIVATED', OLD],
+    ]);
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetItemCommand, itemOutput(earlierRecord('failed')));
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+    expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { AccessKeyId: 'AKIAOLDKEY' });
+    expect(decision.action).toMatchObject({ keys: [{ accessKeyId: 'AKIAOLDKEY' }] });
+  });
+
+  it('changes nothing on a retry when none of what its record saved is left to change, and says so', async () => {
+    keys('user1', [['AKIAREACTIVATED', OLD]]);
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetItemCommand, itemOutput(earlierRecord('failed')));
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('skipped');
+    expect(decision.reason).toContain('IAM changed after');
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toHaveLength(1);
   });
 
   it('settles a pending record whose change IAM already shows: marks it applied and notifies, no second write', async () => {
