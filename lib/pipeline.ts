@@ -18,7 +18,7 @@ import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
 import { type Action, type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
 import type { Rule } from './rules/rule.js';
-import { putItem } from './table.js';
+import { deleteItem, putItem } from './table.js';
 
 /** A decision, and the error to rethrow once it is reported, when it is a failure. */
 export interface Concluded {
@@ -244,11 +244,16 @@ export async function conclude(
   );
 }
 
+function failureMarkId(decision: Decision): string {
+  return `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`;
+}
+
 /**
  * Lambda retries a failed event twice, then dead-letters it: people hear about its failure once, on the first
  * attempt (the failed-events alarm follows if it never succeeds). The first is marked with a conditional put in
- * the idempotency table, which expires it like Powertools' own records. When the mark cannot be read or
- * written, or there is no table (the CLI), the failure is notified: better twice than never.
+ * the idempotency table, which expires it like Powertools' own records; the mark is taken back when the
+ * notification cannot be sent, so a later attempt sends it. When the mark cannot be read or written, or there
+ * is no table (the CLI), the failure is notified: better twice than never.
  */
 async function worthNotifying(deps: Deps, decision: Decision): Promise<boolean> {
   const table = deps.config.idempotencyTable;
@@ -258,7 +263,7 @@ async function worthNotifying(deps: Deps, decision: Decision): Promise<boolean> 
     await putItem(
       deps.dynamo,
       table,
-      { id: `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`, expiration },
+      { id: failureMarkId(decision), expiration },
       'attribute_not_exists(id)',
     );
     return true;
@@ -298,7 +303,20 @@ export async function publish(
     NOTIFIED_OUTCOMES.has(decision.outcome) &&
     (await worthNotifying(deps, decision))
   ) {
-    await publishNotification(deps, formatNotification(decision, trigger));
+    try {
+      await publishNotification(deps, formatNotification(decision, trigger));
+    } catch (error) {
+      const table = deps.config.idempotencyTable;
+      if (decision.outcome === 'failed' && table !== undefined) {
+        await deleteItem(deps.dynamo, table, { id: failureMarkId(decision) }).catch((markError: unknown) =>
+          deps.logger.error('could not take back the failure-notified mark', {
+            eventId: decision.eventId,
+            error: describeError(markError),
+          }),
+        );
+      }
+      throw error;
+    }
   }
   await putResultEvent(deps, decision, trigger);
   if (

@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -54,6 +55,11 @@ export async function putItem(
       ...(condition === undefined ? {} : { ConditionExpression: condition }),
     }),
   );
+}
+
+/** Delete the item with this key (nothing happens when there is none). */
+export async function deleteItem(dynamo: Dynamo, table: string, key: Item): Promise<void> {
+  await dynamo.send(new DeleteItemCommand({ TableName: table, Key: toAttributes(key) }));
 }
 
 /** Apply an update expression to one item. */

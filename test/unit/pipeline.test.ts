@@ -1,5 +1,6 @@
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   ProvisionedThroughputExceededException,
@@ -467,6 +468,28 @@ describe('handleEvent: access keys', () => {
       expect.objectContaining({ outcome: 'failed' }),
       expect.objectContaining({ outcome: 'failed' }),
     ]);
+  });
+
+  it('takes the failure-notified mark back when SNS refuses the message, so the next attempt sends it', async () => {
+    keys('user1', [['AKIAOLDKEY', OLD]]);
+    record(
+      iam,
+      UpdateAccessKeyCommand,
+      new ServiceFailureException({ message: 'IAM refused', $metadata: {} }),
+    );
+    record(sns, PublishCommand, new Error('SNS down'));
+    record(dynamo, DeleteItemCommand, {});
+    const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' } });
+
+    await expect(handleEvent(accessKeysRule, deps, sampleEvent('create-access-key'))).rejects.toThrow(
+      'SNS down',
+    );
+
+    expect(dynamo).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: 'iam-warden-idempotency-test',
+      Key: attributes({ id: 'iam-warden#failure-notified#access-keys#12345' }),
+    });
+    expect(calls.indexOf('dynamo:DeleteItem')).toBeGreaterThan(calls.indexOf('sns:Publish'));
   });
 
   it('notifies a failure anyway when the mark cannot be written', async () => {

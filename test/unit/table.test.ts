@@ -1,4 +1,5 @@
 import {
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { getItem, putItem, readAll, updateItem } from '../../lib/table.js';
+import { deleteItem, getItem, putItem, readAll, updateItem } from '../../lib/table.js';
 import { testClients } from '../support/deps.js';
 
 const dynamo = mockClient(DynamoDBClient);
@@ -77,6 +78,19 @@ describe('putItem', () => {
     await expect(putItem(client, 'audit', { id: 'rem-1' }, 'attribute_not_exists(id)')).rejects.toBe(failure);
     expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       ConditionExpression: 'attribute_not_exists(id)',
+    });
+  });
+});
+
+describe('deleteItem', () => {
+  it('deletes by marshalled key', async () => {
+    dynamo.on(DeleteItemCommand).resolves({});
+
+    await deleteItem(client, 'marks', { id: 'iam-warden#failure-notified#x' });
+
+    expect(dynamo.commandCalls(DeleteItemCommand)[0]?.args[0].input).toEqual({
+      TableName: 'marks',
+      Key: { id: { S: 'iam-warden#failure-notified#x' } },
     });
   });
 });
