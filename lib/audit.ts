@@ -50,6 +50,9 @@ export interface RestoreRecord {
   readonly restores: string;
   readonly restoredBy: string;
   readonly graceUntil: string;
+  /** The rule and targets (see `actionTargets`) of what was put back: the grace period covers only them. */
+  readonly rule?: RuleName;
+  readonly targets?: readonly string[];
 }
 
 export type AuditEntry = AuditRecord | RestoreRecord;
@@ -161,6 +164,8 @@ export function toHistoryEntry(entry: AuditEntry): HistoryEntry {
         createdAt: entry.createdAt,
         graceUntil: entry.graceUntil,
         restoredBy: entry.restoredBy,
+        ...(entry.rule === undefined ? {} : { rule: entry.rule }),
+        ...(entry.targets === undefined ? {} : { targets: entry.targets }),
       }
     : {
         kind: 'remediation',

@@ -101,7 +101,7 @@ export const RESTORE_USAGE = `Usage:
       the identical inline policy document. The remediation ID is in its notification and in
       \`iam-warden history\`. Refuses, changing nothing, when the current state makes it unsafe or impossible.
       The restore is recorded; for RESTORE_GRACE_HOURS (default 24) iam-warden then only notifies about
-      the resource instead of undoing the restore.
+      changes to what was put back (those keys, that policy) instead of undoing the restore.
   --dry-run   show what would be put back, change nothing and record nothing
   --now       the time to record the restore at (as \`invoke --now\`, when remediations were made "as of")
 
@@ -169,6 +169,18 @@ export function describeRestore(action: Action, done: boolean): string[] {
   }
 }
 
+/** What a restore's grace period protects: the things put back, not the whole user or role. */
+function graceScope(action: Action): string {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      return `access key${action.keys.length === 1 ? '' : 's'} ${action.keys.map((key) => key.accessKeyId).join(', ')} of user ${action.userName}`;
+    case 'detach-policy':
+      return `${action.policyArn} on role ${action.roleName}`;
+    case 'delete-inline-policy':
+      return `inline policy ${action.policyName} of user ${action.userName}`;
+  }
+}
+
 function describeRemediation(record: AuditRecord): string {
   const { trigger } = record;
   return `${record.id} (${record.rule}, ${record.resource.type} ${record.resource.name}; ${trigger.eventName} ${trigger.eventId} by ${trigger.principalArn} at ${trigger.eventTime})`;
@@ -208,7 +220,7 @@ export async function runRestore(
       printParts(io, plan.action ? describeRestore(plan.action, false) : [], plan.already);
       line(
         io.stdout,
-        `Would record the restore; iam-warden would then only notify about ${remediation.resource.type} ${remediation.resource.name} for ${grace}.`,
+        `Would record the restore; iam-warden would then only notify about changes to ${graceScope(remediation.action)} for ${grace}.`,
       );
       return 0;
     }
@@ -219,7 +231,7 @@ export async function runRestore(
     line(io.stdout, `Recorded as ${result.restore.id}, by ${result.restore.restoredBy}.`);
     line(
       io.stdout,
-      `Grace period: until ${result.restore.graceUntil} (${grace}), iam-warden only notifies about ${remediation.resource.type} ${remediation.resource.name} and does not undo this restore.`,
+      `Grace period: until ${result.restore.graceUntil} (${grace}), iam-warden only notifies about changes to ${graceScope(remediation.action)} and does not undo this restore; the rest of ${remediation.resource.type} ${remediation.resource.name} is guarded as usual.`,
     );
     return 0;
   } catch (error) {

@@ -17,6 +17,9 @@ export type HistoryEntry =
       readonly createdAt: string;
       readonly graceUntil: string;
       readonly restoredBy: string;
+      /** The rule and targets whose remediation was undone; absent on restores recorded before they were kept. */
+      readonly rule?: RuleName;
+      readonly targets?: readonly string[];
     };
 
 export interface GuardInput {
@@ -37,7 +40,9 @@ export interface GuardInput {
 /**
  * The last word before acting on a resource:
  * - `exempt`: it carries the opt-in exemption tag;
- * - `grace`: a person restored it recently (`iam-warden restore`): notify only, do not undo their restore;
+ * - `grace`: a person recently restored (`iam-warden restore`) what this action would change again: notify only,
+ *   do not undo their restore. Scoped to the restored rule and targets: restoring a user's key does not open
+ *   the user to new inline policies;
  * - `escalate`: this rule already remediated it `repeatLimit` times within the window: something keeps
  *   re-applying it, and fighting it forever helps nobody; escalate to people instead;
  * - `proceed`.
@@ -73,6 +78,12 @@ export function guardAction(input: GuardInput): Guard {
   const grace = input.history
     .filter((entry) => entry.kind === 'restore')
     .filter((entry) => Date.parse(entry.graceUntil) > now)
+    .filter(
+      (entry) =>
+        entry.rule === undefined ||
+        entry.targets === undefined ||
+        (entry.rule === input.rule && entry.targets.some((target) => input.targets.includes(target))),
+    )
     .sort((a, b) => b.graceUntil.localeCompare(a.graceUntil))[0];
   if (grace !== undefined) {
     return {

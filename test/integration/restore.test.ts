@@ -504,6 +504,27 @@ describe('grace period after an inline policy restore', () => {
     expect(await inlinePolicies('ip-grace')).toEqual({});
   });
 
+  it('covers only what was put back: another inline policy on the user is deleted during it', async () => {
+    const document = allowDocument('"Resource": "*"');
+    await userWithPolicy('ip-scoped-grace', 'Graced', document);
+    const remediationId = await remediateInline('ip-scoped-grace', 'Graced', document);
+    await cli(['restore', remediationId]);
+    await clients.iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'ip-scoped-grace',
+        PolicyName: 'Other',
+        PolicyDocument: document,
+      }),
+    );
+
+    const other = putUserPolicyEvent('ip-scoped-grace', 'Other', document);
+    other.detail.eventID = `${other.detail.eventID}-other`;
+    const decision = await invoker(inlinePolicyRule, resources, clients).invoke(other);
+
+    expect(decision).toMatchObject({ outcome: 'remediated', mode: 'enforce' });
+    expect(await inlinePolicies('ip-scoped-grace')).toEqual({ Graced: document });
+  });
+
   it('lasts RESTORE_GRACE_HOURS', async () => {
     const document = allowDocument('"Resource": "*"');
     await userWithPolicy('ip-short-grace', 'Short', document);

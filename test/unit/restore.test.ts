@@ -298,6 +298,8 @@ describe('restoreRemediation', () => {
       restores: record.id,
       restoredBy: RESTORER,
       graceUntil: '2025-06-02T12:00:00.000Z',
+      rule: 'inline-policy',
+      targets: ['inline-policy:S3All'],
     };
     expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: AUDIT_TABLE,

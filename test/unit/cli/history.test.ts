@@ -168,7 +168,7 @@ describe('historyTable', () => {
       { ...applied, status: 'notified-only', mode: 'notify' },
       { ...applied, status: 'failed', error: 'AccessDenied: no' },
       { ...applied, status: 'pending' },
-    ]).map((row) => row.replace(/ {2,}/g, ' | '));
+    ] satisfies AuditRecord[]).map((row) => row.replace(/ {2,}/g, ' | '));
 
     expect(rows.slice(1)).toEqual([
       `${applied.createdAt} | ${applied.id} | inline-policy | applied | user/alice | deleted inline policy S3All of user alice (document saved first)`,

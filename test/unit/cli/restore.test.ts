@@ -173,7 +173,7 @@ describe('iam-warden restore', () => {
       `  put back:     re-put inline policy S3All of user alice: the saved document, ${DOCUMENT.length} characters, byte for byte`,
       `Recorded as rst-${ID.slice(4)}, by ${CALLER}.`,
       expect.stringMatching(
-        /^Grace period: until \S+Z \(24 hours\), iam-warden only notifies about user alice and does not undo this restore\.$/,
+        /^Grace period: until \S+Z \(24 hours\), iam-warden only notifies about changes to inline policy S3All of user alice and does not undo this restore; the rest of user alice is guarded as usual\.$/,
       ),
       '',
     ]);
@@ -246,7 +246,7 @@ describe('iam-warden restore', () => {
     expect(result.stdout.split('\n')).toEqual([
       `Dry run, nothing changed: would restore ${ID} (inline-policy, user alice; PutUserPolicy ${EVENT_ID} by arn:aws:iam::123456789012:user/mallory at 2025-05-31T11:59:58Z)`,
       `  put back:     re-put inline policy S3All of user alice: the saved document, ${DOCUMENT.length} characters, byte for byte`,
-      'Would record the restore; iam-warden would then only notify about user alice for 24 hours.',
+      'Would record the restore; iam-warden would then only notify about changes to inline policy S3All of user alice for 24 hours.',
       '',
     ]);
     expectNoWrites();

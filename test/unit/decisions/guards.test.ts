@@ -62,6 +62,42 @@ describe('guardAction', () => {
     expect(guard).toMatchObject({ reason: expect.stringContaining(ahead(23)) });
   });
 
+  it('limits the grace period to the rule and targets the restore put back', () => {
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(1),
+      graceUntil: ahead(23),
+      restoredBy: 'jane',
+      rule: 'inline-policy',
+      targets: ['inline-policy:S3All'],
+    };
+    const inline = (targets: string[]) => input({ rule: 'inline-policy', targets, history: [restore] });
+
+    expect(guardAction(inline(['inline-policy:S3All'])).kind).toBe('grace');
+    // Another inline policy put on the same user, and another rule on it, are guarded as usual.
+    expect(guardAction(inline(['inline-policy:Other']))).toEqual({ kind: 'proceed' });
+    expect(guardAction(input({ targets: ['inline-policy:S3All'], history: [restore] }))).toEqual({
+      kind: 'proceed',
+    });
+  });
+
+  it('covers a key the restore reactivated even when the action would deactivate others too', () => {
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(1),
+      graceUntil: ahead(23),
+      restoredBy: 'jane',
+      rule: 'access-keys',
+      targets: ['access-key:AKIA1'],
+    };
+
+    const guard = guardAction(
+      input({ rule: 'access-keys', targets: ['access-key:AKIA1', 'access-key:AKIA2'], history: [restore] }),
+    );
+
+    expect(guard.kind).toBe('grace');
+  });
+
   it('acts again once the grace period is over', () => {
     const restore: HistoryEntry = {
       kind: 'restore',
