@@ -34,6 +34,8 @@ export interface AuditRecord {
     readonly sourceIp?: string | undefined;
     readonly userAgent?: string | undefined;
   };
+  /** The sweep run that made it (sweep records only): the key of the `byRun` index. */
+  readonly runId?: string;
   readonly notifiedAt?: string;
   readonly error?: string;
   /** Set once `iam-warden restore` put the before-state back: the ID of the restore record. */
@@ -154,6 +156,26 @@ export async function resourceHistory(
     values: { ':arn': resourceArn, ':since': since },
     newestFirst: true,
   });
+}
+
+/**
+ * The remediations a sweep run recorded and has not notified (the `byRun` index): what its earlier attempt
+ * left unfinished when Lambda retries it. Failed ones are not: their offenders are listed again if still there.
+ */
+export async function unfinishedOfRun(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  runId: string,
+): Promise<AuditRecord[]> {
+  const entries = await readAll<AuditEntry>(deps.dynamo, {
+    table: deps.config.auditTable,
+    index: 'byRun',
+    keyCondition: 'runId = :run',
+    values: { ':run': runId },
+  });
+  return entries.filter(
+    (entry): entry is AuditRecord =>
+      entry.kind === 'remediation' && entry.notifiedAt === undefined && entry.status !== 'failed',
+  );
 }
 
 /** The guards' view of an audit entry. */

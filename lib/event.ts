@@ -84,6 +84,11 @@ export interface Trigger {
   readonly account: string;
   readonly region: string;
   readonly actor: Actor;
+  /**
+   * Set on the sweep's triggers: its run, kept on the audit records (index `byRun`) so that a retried run finds
+   * what its first attempt left unfinished, even what IAM no longer lists.
+   */
+  readonly runId?: string;
 }
 
 /** The parts of an IAM event every remediation and notification needs, after validation. */

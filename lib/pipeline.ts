@@ -234,6 +234,7 @@ export async function conclude(
       sourceIp: trigger.actor.sourceIp,
       userAgent: trigger.actor.userAgent,
     },
+    ...(trigger.runId === undefined ? {} : { runId: trigger.runId }),
   };
   return carryOut(
     deps,
@@ -330,33 +331,59 @@ export async function publish(
 }
 
 async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<Concluded> {
-  const base = {
-    rule: rule.name,
-    mode: deps.config.modes[rule.name],
-    eventId: change.eventId,
-    eventName: change.eventName,
-  };
   const ignored = ignoreReason(rule.name, deps, change);
-  if (ignored !== undefined) return { decision: { ...base, outcome: 'ignored', reason: ignored } };
+  if (ignored !== undefined) {
+    const base = { rule: rule.name, mode: deps.config.modes[rule.name], eventId: change.eventId };
+    return { decision: { ...base, eventName: change.eventName, outcome: 'ignored', reason: ignored } };
+  }
   const targeted = rule.target(change);
   if ('plan' in targeted) return conclude(deps, rule.name, change, targeted.resource, targeted.plan);
+  return decideResuming(
+    deps,
+    rule.name,
+    change,
+    targeted.resource,
+    () => getRecord(deps, remediationId(rule.name, change.eventId)),
+    () => rule.evaluate(deps, targeted.target, change),
+  );
+}
+
+/**
+ * Decide with what an earlier attempt left in the audit table, then conclude. A redelivery (or a retried sweep)
+ * must finish what the first attempt started, even though IAM no longer shows the problem (it was fixed):
+ * re-reading IAM alone would conclude "nothing to do" and lose the notification. So an earlier record that got
+ * as far as IAM is resumed (notified, not acted on again); a pending one whose change IAM already shows is
+ * settled as applied; otherwise the live plan is concluded. Shared by the event path and the sweep.
+ * `readPlan` resolving to undefined means the target no longer exists.
+ */
+export async function decideResuming(
+  deps: Deps,
+  rule: RuleName,
+  trigger: Trigger,
+  resource: Resource,
+  readEarlier: () => Promise<AuditRecord | undefined>,
+  readPlan: () => Promise<Plan | undefined>,
+): Promise<Concluded> {
+  const base = {
+    rule,
+    mode: deps.config.modes[rule],
+    eventId: trigger.eventId,
+    eventName: trigger.eventName,
+  };
   let plan: Plan | undefined;
   let earlier: AuditRecord | undefined;
   let reading = 'the audit table could not be read';
   try {
-    // A redelivery must finish what the first delivery started, even though IAM no longer shows the problem
-    // (we fixed it): re-reading IAM alone would conclude "nothing to do" and lose the notification.
-    earlier = await getRecord(deps, remediationId(rule.name, change.eventId));
+    earlier = await readEarlier();
     if (earlier !== undefined && resumable(earlier)) return resume(earlier, base);
     reading = 'the live IAM state could not be read';
-    plan = await rule.evaluate(deps, targeted.target, change);
+    plan = await readPlan();
   } catch (error) {
-    const reason = reading;
     const decision: Decision = {
       ...base,
-      resource: targeted.resource,
+      resource,
       outcome: 'failed',
-      reason,
+      reason: reading,
       error: describeError(error),
     };
     return { decision, failure: error };
@@ -366,7 +393,7 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     await updateRecord(deps, earlier.id, { status: 'applied' });
     return resume({ ...earlier, status: 'applied' }, base);
   }
-  return conclude(deps, rule.name, change, targeted.resource, plan);
+  return conclude(deps, rule, trigger, resource, plan);
 }
 
 /** An earlier delivery's record that settles this one: already notified, or acted on but not yet notified. */

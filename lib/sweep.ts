@@ -4,6 +4,7 @@ import {
   GetCredentialReportCommand,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { type AuditRecord, remediationId, unfinishedOfRun } from './audit.js';
 import type { RuleName } from './config.js';
 import { type CredentialReport, parseCredentialReport } from './credential-report.js';
 import { decideAccessKeys } from './decisions/access-keys.js';
@@ -24,7 +25,7 @@ import { AwsCallError, awsErrorName } from './errors.js';
 import type { Trigger } from './event.js';
 import { GONE, getUserPolicyDocument, listAccessKeys, readLive } from './iam.js';
 import { type Notification, publishNotification } from './notify.js';
-import { type Concluded, conclude, publish } from './pipeline.js';
+import { type Concluded, conclude, decideResuming, publish } from './pipeline.js';
 import type { Decision, Outcome, Plan, Resource } from './plan.js';
 import { type MeteredIam, meterIam, RateLimiter } from './rate-limit.js';
 
@@ -253,6 +254,7 @@ export function sweepTrigger(
     account: run.account,
     region: run.region,
     actor: SWEEP_ACTOR,
+    runId: run.runId,
   };
 }
 
@@ -296,6 +298,8 @@ interface Run {
   readonly account: string;
   readonly region: string;
   readonly decisions: Decision[];
+  /** Records an earlier attempt of this run left unnotified, by remediation ID; taken as candidates claim them. */
+  readonly unfinished: Map<string, AuditRecord>;
   /** Failures that are not a `failed` decision: publishing, warnings, unexpected errors. */
   otherFailures: number;
   warnings: number;
@@ -338,41 +342,24 @@ async function settle(run: Run, rule: RuleName, trigger: Trigger, concluded: Con
 }
 
 /**
- * Read a candidate live, decide with the event path's decision, conclude and publish. A read that fails is a
- * `failed` decision, as on the event path.
+ * Read a candidate live, decide with the event path's decision, conclude and publish, resuming the record an
+ * earlier attempt of this run left unfinished (`earlier`) as the event path resumes a redelivery. A read that
+ * fails is a `failed` decision, as on the event path.
  */
 async function handleCandidate(
   run: Run,
   rule: RuleName,
   subject: string,
   resource: Resource,
-  evaluate: () => Promise<Plan | undefined>,
+  earlier: AuditRecord | undefined,
+  readPlan: () => Promise<Plan | undefined>,
 ): Promise<void> {
   const trigger = sweepTrigger(run, rule, subject);
-  let plan: Plan | undefined;
-  try {
-    plan = await evaluate();
-  } catch (error) {
-    await settle(run, rule, trigger, {
-      decision: {
-        rule,
-        mode: run.deps.config.modes[rule],
-        outcome: 'failed',
-        reason: 'the live IAM state could not be read',
-        eventId: trigger.eventId,
-        eventName: trigger.eventName,
-        resource,
-        error: describeError(error),
-      },
-      failure: error,
-    });
-    return;
-  }
   let concluded: Concluded;
   try {
-    concluded = await conclude(run.deps, rule, trigger, resource, plan);
+    concluded = await decideResuming(run.deps, rule, trigger, resource, async () => earlier, readPlan);
   } catch (error) {
-    // conclude reports its own failures; anything thrown here is unexpected (e.g. a status update that failed).
+    // Failures are reported as decisions; anything thrown here is unexpected (e.g. a status update that failed).
     run.deps.logger.error('sweep could not conclude a decision', {
       rule,
       eventId: trigger.eventId,
@@ -382,6 +369,20 @@ async function handleCandidate(
     return;
   }
   await settle(run, rule, trigger, concluded);
+}
+
+/** A candidate's task; claims the record an earlier attempt left for it, so it is not resumed twice. */
+function candidateTask(
+  run: Run,
+  rule: RuleName,
+  subject: string,
+  resource: Resource,
+  readPlan: () => Promise<Plan | undefined>,
+): () => Promise<void> {
+  const id = remediationId(rule, sweepTrigger(run, rule, subject).eventId);
+  const earlier = run.unfinished.get(id);
+  run.unfinished.delete(id);
+  return () => handleCandidate(run, rule, subject, resource, earlier, readPlan);
 }
 
 /**
@@ -460,9 +461,10 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   };
   const { config, logger } = runDeps;
 
-  const [reportText, inventory] = await Promise.all([
+  const [reportText, inventory, unfinished] = await Promise.all([
     fetchCredentialReport(runDeps, options.reportWaitMs),
     readInventory(iam),
+    unfinishedOfRun(runDeps, options.runId),
   ]);
   const readMs = Math.round(performance.now() - wallStart);
   const report = parseCredentialReport(reportText.text);
@@ -486,6 +488,7 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     account,
     region: options.region ?? 'us-east-1',
     decisions: [],
+    unfinished: new Map(unfinished.map((record) => [record.id, record])),
     otherFailures: 0,
     warnings: 0,
   };
@@ -498,6 +501,36 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   const userArn = new Map(inventory.users.map((user) => [user.name, user.arn]));
   const modeOff = (rule: RuleName): boolean => config.modes[rule] === 'off';
 
+  // Each candidate is read live before deciding: what the listing showed may have changed since.
+  const readAdminPlan = async (role: RoleDetails, policyArn: string): Promise<Plan | undefined> => {
+    // A role's name and path never change; what is attached may have since the listing.
+    const attached = await readLive(runDeps, () => attachedPolicyArns(iam, role.name));
+    if (attached === GONE) return undefined;
+    return decideAdminPolicy({
+      role,
+      policyArn,
+      attachedPolicyArns: attached,
+      adminRolePatterns: config.adminRolePatterns,
+    });
+  };
+  const readInlinePlan = async (userName: string, policyName: string): Promise<Plan | undefined> => {
+    // The document is read again: what is saved must be exactly what is deleted.
+    const document = await readLive(runDeps, () => getUserPolicyDocument(iam, userName, policyName));
+    if (document === GONE) return undefined;
+    return decideInlinePolicy({ userName, policyName, policyDocument: document });
+  };
+  const readKeyPlan = async (userName: string): Promise<Plan | undefined> => {
+    const live = await readLive(runDeps, () => listAccessKeys(iam, userName));
+    if (live === GONE) return undefined;
+    return decideAccessKeys({
+      userName,
+      keys: live,
+      createdKeyId: undefined,
+      now: runDeps.clock(),
+      maxKeyAgeDays: config.maxKeyAgeDays,
+    });
+  };
+
   const tasks: (() => Promise<void>)[] = [];
   // Most dangerous first, in case time runs out: administrator access, then inline grants, then old keys.
   if (!modeOff('admin-policy')) {
@@ -508,18 +541,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
         await settleByDesign(run, 'admin-policy', role.name, resource, plan);
         continue;
       }
-      tasks.push(() =>
-        handleCandidate(run, 'admin-policy', role.name, resource, async () => {
-          // A role's name and path never change; what is attached may have since the listing.
-          const attached = await readLive(runDeps, () => attachedPolicyArns(iam, role.name));
-          if (attached === GONE) return undefined;
-          return decideAdminPolicy({
-            role,
-            policyArn,
-            attachedPolicyArns: attached,
-            adminRolePatterns: config.adminRolePatterns,
-          });
-        }),
+      tasks.push(
+        candidateTask(run, 'admin-policy', role.name, resource, () => readAdminPlan(role, policyArn)),
       );
     }
   }
@@ -533,13 +556,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
         await settleByDesign(run, 'inline-policy', name, resource, plan);
         continue;
       }
-      tasks.push(() =>
-        handleCandidate(run, 'inline-policy', name, resource, async () => {
-          // The document is read again: what is saved must be exactly what is deleted.
-          const document = await readLive(runDeps, () => getUserPolicyDocument(iam, user.name, policyName));
-          if (document === GONE) return undefined;
-          return decideInlinePolicy({ userName: user.name, policyName, policyDocument: document });
-        }),
+      tasks.push(
+        candidateTask(run, 'inline-policy', name, resource, () => readInlinePlan(user.name, policyName)),
       );
     }
   }
@@ -559,19 +577,7 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     for (const userName of keyUsers) {
       const arn = userArn.get(userName);
       const resource: Resource = { type: 'user', name: userName, ...(arn ? { arn } : {}) };
-      tasks.push(() =>
-        handleCandidate(run, 'access-keys', userName, resource, async () => {
-          const live = await readLive(runDeps, () => listAccessKeys(iam, userName));
-          if (live === GONE) return undefined;
-          return decideAccessKeys({
-            userName,
-            keys: live,
-            createdKeyId: undefined,
-            now: runDeps.clock(),
-            maxKeyAgeDays: config.maxKeyAgeDays,
-          });
-        }),
-      );
+      tasks.push(candidateTask(run, 'access-keys', userName, resource, () => readKeyPlan(userName)));
     }
     const warnings = selectKeyWarnings(report, startedAt, config.maxKeyAgeDays, config.earlyWarningDays);
     for (const warning of warnings) {
@@ -592,6 +598,29 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
       });
     }
   }
+
+  // What an earlier attempt of this run changed, or began to, and never notified, whose offender the listing no
+  // longer shows (it was fixed): finished from its record, first.
+  const leftovers: (() => Promise<void>)[] = [];
+  for (const record of run.unfinished.values()) {
+    if (modeOff(record.rule)) continue;
+    const subject = record.trigger.eventId.slice(`sweep:${run.runId}:${record.rule}:`.length);
+    const { action } = record;
+    const readPlan = (): Promise<Plan | undefined> => {
+      switch (action.kind) {
+        case 'deactivate-keys':
+          return readKeyPlan(action.userName);
+        case 'delete-inline-policy':
+          return readInlinePlan(action.userName, action.policyName);
+        case 'detach-policy': {
+          const role = inventory.roles.find((candidate) => candidate.name === action.roleName);
+          return role === undefined ? Promise.resolve(undefined) : readAdminPlan(role, action.policyArn);
+        }
+      }
+    };
+    leftovers.push(candidateTask(run, record.rule, subject, record.resource, readPlan));
+  }
+  tasks.unshift(...leftovers);
 
   const remainingMs = options.remainingMs;
   const deferred = await runPool(

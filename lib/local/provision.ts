@@ -106,6 +106,7 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
           { AttributeName: 'id', AttributeType: 'S' },
           { AttributeName: 'resourceArn', AttributeType: 'S' },
           { AttributeName: 'createdAt', AttributeType: 'S' },
+          { AttributeName: 'runId', AttributeType: 'S' },
         ],
         KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
@@ -113,6 +114,14 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
             IndexName: 'byResource',
             KeySchema: [
               { AttributeName: 'resourceArn', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'byRun',
+            KeySchema: [
+              { AttributeName: 'runId', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },

@@ -350,3 +350,53 @@ describe('sweep against moto', () => {
     expect(await readNotifications(resources)).toEqual([]);
   });
 });
+
+describe('a sweep run retried after it could not notify', () => {
+  it('notifies on the retry what the first attempt fixed, though IAM no longer lists it, acting on nothing again', async () => {
+    await clients.iam.send(
+      new CreateRoleCommand({ RoleName: 'sw-retry-role', AssumeRolePolicyDocument: TRUST }),
+    );
+    await clients.iam.send(
+      new AttachRolePolicyCommand({ RoleName: 'sw-retry-role', PolicyArn: ADMINISTRATOR_ACCESS }),
+    );
+    await user('sw-retry-user');
+    await inline('sw-retry-user', 'grant', ALLOW);
+    await drainTaps(resources);
+    // SNS refuses every message of the first attempt: the run fixes IAM, records it, and fails.
+    const failing = sweepDeps();
+    const refusing = {
+      send: () => Promise.reject(Object.assign(new Error('SNS is down'), { name: 'InternalErrorException' })),
+    } as unknown as Deps['sns'];
+    const first = await runSweep(
+      { ...failing, sns: refusing },
+      { runId: 'retried-run', now: in100Days(), iamCallsPerSecond: 50 },
+    );
+
+    expect(first.remediated).toBe(2);
+    expect(first.failed).toBe(2);
+    expect(await attached('sw-retry-role')).toEqual([]);
+    expect(await inlinePolicies('sw-retry-user')).toEqual([]);
+    expect(await readNotifications(resources)).toEqual([]);
+
+    // Lambda's retry: the same run, SNS back.
+    const retried = await runSweep(sweepDeps(), {
+      runId: 'retried-run',
+      now: in100Days(),
+      iamCallsPerSecond: 50,
+    });
+
+    expect(retried).toMatchObject({ remediated: 2, failed: 0 });
+    expect(retried.iamCalls).not.toHaveProperty('DetachRolePolicy');
+    expect(retried.iamCalls).not.toHaveProperty('DeleteUserPolicy');
+    const subjects = (await readNotifications(resources)).map((notification) => notification.subject).sort();
+    expect(subjects).toEqual([
+      'iam-warden: deleted inline policy grant of user sw-retry-user',
+      'iam-warden: detached AdministratorAccess from role sw-retry-role',
+    ]);
+    for (const decision of retried.decisions.filter((d) => d.outcome === 'remediated')) {
+      expect((await readAudit(clients, resources, decision.remediationId))?.notifiedAt).toEqual(
+        expect.any(String),
+      );
+    }
+  });
+});

@@ -346,6 +346,75 @@ describe('runSweep', () => {
     expect(iam).not.toHaveReceivedCommand(DeleteUserPolicyCommand);
   });
 
+  /** The record an earlier attempt of run-1 left for role `fixed`, which the listing no longer shows offending. */
+  function leftover(status: AuditRecord['status']): AuditRecord {
+    const eventId = 'sweep:run-1:admin-policy:fixed';
+    return {
+      kind: 'remediation',
+      id: remediationId('admin-policy', eventId),
+      runId: 'run-1',
+      createdAt: NOW.toISOString(),
+      rule: 'admin-policy',
+      mode: 'enforce',
+      status,
+      resourceArn: `arn:aws:iam::${ACCOUNT}:role/fixed`,
+      resource: { type: 'role', name: 'fixed' },
+      action: { kind: 'detach-policy', roleName: 'fixed', policyArn: ADMIN },
+      reason: 'AdministratorAccess is attached to role fixed, which is not a designated admin role',
+      trigger: {
+        eventId,
+        eventName: 'IamWardenSweep',
+        eventTime: NOW.toISOString(),
+        principalArn: 'iam-warden sweep',
+      },
+    };
+  }
+
+  it('notifies, on a retried run, what its first attempt detached but never told, though IAM no longer lists it', async () => {
+    report([]);
+    details([], [{ name: 'fixed', attached: [] }]);
+    dynamo.on(QueryCommand, { IndexName: 'byRun' }).resolves(itemsOutput([leftover('applied')]));
+
+    const retried = await runSweep(testDeps(), { runId: 'run-1', ...unlimited });
+
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byRun',
+      ExpressionAttributeValues: attributes({ ':run': 'run-1' }),
+    });
+    expect(retried.remediated).toBe(1);
+    expect(subjects()).toEqual(['iam-warden: detached AdministratorAccess from role fixed']);
+    expect(iam).not.toHaveReceivedCommand(DetachRolePolicyCommand);
+    expect(iam).not.toHaveReceivedCommand(ListAttachedRolePoliciesCommand);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: attributes({ id: leftover('applied').id }),
+    });
+  });
+
+  it('settles, on a retried run, a pending change IAM already shows applied, then notifies it', async () => {
+    report([]);
+    details([], [{ name: 'fixed', attached: [] }]);
+    liveRole('fixed', []);
+    dynamo.on(QueryCommand, { IndexName: 'byRun' }).resolves(itemsOutput([leftover('pending')]));
+
+    const retried = await runSweep(testDeps(), { runId: 'run-1', ...unlimited });
+
+    expect(retried.remediated).toBe(1);
+    expect(iam).toHaveReceivedCommandWith(ListAttachedRolePoliciesCommand, { RoleName: 'fixed' });
+    expect(iam).not.toHaveReceivedCommand(DetachRolePolicyCommand);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: attributes({ ':status': 'applied' }),
+    });
+    expect(subjects()).toEqual(['iam-warden: detached AdministratorAccess from role fixed']);
+  });
+
+  it('records the run on each remediation, for the next attempt to find', async () => {
+    smallAccount();
+
+    await runSweep(testDeps(), { runId: 'run-7', ...unlimited });
+
+    expect(auditRecords().map((record) => record.runId)).toEqual(['run-7', 'run-7', 'run-7']);
+  });
+
   it('only tells what it would do in notify mode, with no IAM write', async () => {
     smallAccount();
     const deps = testDeps({

@@ -35,6 +35,7 @@ const USER = `arn:aws:iam::${ACCOUNT}:user/alice`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/app`;
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+const AUDIT_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${DEFAULT_SCOPE.stackName}-AuditTable`;
 
 const request = (
   action: string,
@@ -64,8 +65,14 @@ const NEVER: SimulatedRequest[] = [
 
 const CASES: Record<string, { allowed: SimulatedRequest[]; denied: SimulatedRequest[] }> = {
   AccessKeysFunction: {
-    allowed: [request('iam:ListAccessKeys', USER), request('iam:UpdateAccessKey', USER)],
+    allowed: [
+      request('iam:ListAccessKeys', USER),
+      request('iam:UpdateAccessKey', USER),
+      request('dynamodb:Query', `${AUDIT_TABLE}/index/byResource`),
+    ],
     denied: [
+      // Only the sweep reads the audit table by run.
+      request('dynamodb:Query', `${AUDIT_TABLE}/index/byRun`),
       request('iam:DeleteAccessKey', USER),
       request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': ADMIN }),
       request('iam:DeleteUserPolicy', USER),
@@ -108,8 +115,13 @@ const CASES: Record<string, { allowed: SimulatedRequest[]; denied: SimulatedRequ
       request('iam:DeleteUserPolicy', USER),
       request('iam:ListAttachedRolePolicies', ROLE),
       request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': ADMIN }),
+      request('dynamodb:Query', `${AUDIT_TABLE}/index/byRun`),
+      request('dynamodb:Query', `${AUDIT_TABLE}/index/byResource`),
     ],
     denied: [
+      // The run's records are read through the index, never by scanning the table.
+      request('dynamodb:Scan', AUDIT_TABLE),
+      request('dynamodb:Query', AUDIT_TABLE),
       request('iam:GetRole', ROLE),
       request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': READ_ONLY }),
       request('iam:DetachRolePolicy', ROLE),
