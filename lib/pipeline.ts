@@ -126,13 +126,22 @@ async function carryOut(
   if (existing !== undefined && existing.status !== 'applied') {
     // An earlier attempt saved the before-state and did not finish: do no more than that record can restore.
     const covered = withinRecorded(existing.action, plan.action);
+    if (covered === undefined && existing.status === 'pending') {
+      // None of what the record saved is left in IAM (its keys are no longer active, its document is gone): the
+      // earlier attempt's write went through before it was interrupted. What IAM shows now is a later change,
+      // decided by its own event.
+      await updateRecord(deps, record.id, { status: 'applied' });
+      return {
+        decision: { ...acting, action: existing.action, outcome: 'remediated', reason: existing.reason },
+      };
+    }
     if (covered === undefined) {
       return {
         decision: {
           ...acting,
           action: existing.action,
           outcome: 'skipped',
-          reason: `${reason}; not changed: IAM changed after ${record.id} saved the before-state on an earlier attempt, and the change is decided by its own event`,
+          reason: `${reason}; not changed: IAM changed after ${record.id} saved the before-state on an earlier attempt that IAM refused, and the change is decided by its own event`,
         },
       };
     }

@@ -69,6 +69,11 @@ export interface SweepOptions {
    * retried by Lambda must keep it, so the retry resumes the first attempt's records instead of acting twice.
    */
   readonly runId: string;
+  /**
+   * Whether this may be a retry of `runId`, so that what an earlier attempt left unnotified is looked up first
+   * (one query of the audit table's `byRun` index). Default true; false for a run ID made up just now.
+   */
+  readonly mayResume?: boolean;
   /** Judge key ages as of this time (the CLI's `--now`); the clock's time by default. */
   readonly now?: Date;
   /** The account, as notifications name it; read from the IAM ARNs when not given. */
@@ -464,7 +469,7 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   const [reportText, inventory, unfinished] = await Promise.all([
     fetchCredentialReport(runDeps, options.reportWaitMs),
     readInventory(iam),
-    unfinishedOfRun(runDeps, options.runId),
+    options.mayResume === false ? Promise.resolve([]) : unfinishedOfRun(runDeps, options.runId),
   ]);
   const readMs = Math.round(performance.now() - wallStart);
   const report = parseCredentialReport(reportText.text);
@@ -603,7 +608,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   // longer shows (it was fixed): finished from its record, first.
   const leftovers: (() => Promise<void>)[] = [];
   for (const record of run.unfinished.values()) {
-    if (modeOff(record.rule)) continue;
+    // A rule turned off since still gets what it already did notified; it starts nothing.
+    if (modeOff(record.rule) && record.status === 'pending') continue;
     const subject = record.trigger.eventId.slice(`sweep:${run.runId}:${record.rule}:`.length);
     const { action } = record;
     const readPlan = (): Promise<Plan | undefined> => {

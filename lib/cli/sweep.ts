@@ -187,6 +187,8 @@ export async function sweepCommand(args: readonly string[], context: SweepComman
   try {
     const report = await runSweep(deps, {
       runId: command.runId ?? `cli-${started.toISOString()}`,
+      // Only a run named on the command line can be one that ran before.
+      mayResume: command.runId !== undefined,
       ...(command.now ? { now: command.now } : {}),
       ...(command.rate ? { iamCallsPerSecond: command.rate } : {}),
       region: context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? 'us-east-1',

@@ -619,6 +619,25 @@ describe('handleEvent: access keys', () => {
     expect(decision.action).toMatchObject({ keys: [{ accessKeyId: 'AKIAOLDKEY' }] });
   });
 
+  it('settles a pending record whose keys IAM no longer shows active, whatever else is active now', async () => {
+    keys('user1', [
+      ['AKIAOLDKEY', OLD, 'Inactive'],
+      ['AKIAREACTIVATED', OLD],
+    ]);
+    record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    record(dynamo, GetItemCommand, itemOutput(earlierRecord('pending')));
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
+
+    expect(decision.outcome).toBe('remediated');
+    expect(decision.action).toEqual(earlierRecord('pending').action);
+    expect(iamWrites()).toEqual([]);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      ExpressionAttributeValues: attributes({ ':status': 'applied' }),
+    });
+    expect(published()[0]?.Subject).toBe('iam-warden: deactivated 1 old access key of user user1');
+  });
+
   it('changes nothing on a retry when none of what its record saved is left to change, and says so', async () => {
     keys('user1', [['AKIAREACTIVATED', OLD]]);
     record(dynamo, PutItemCommand, new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));

@@ -407,6 +407,36 @@ describe('runSweep', () => {
     expect(subjects()).toEqual(['iam-warden: detached AdministratorAccess from role fixed']);
   });
 
+  it('notifies what an earlier attempt did under a rule turned off since, and starts nothing for it', async () => {
+    report([]);
+    details([], [{ name: 'fixed', attached: [] }]);
+    dynamo
+      .on(QueryCommand, { IndexName: 'byRun' })
+      .resolves(
+        itemsOutput([
+          leftover('applied'),
+          { ...leftover('pending'), id: 'rem-other', resource: { type: 'role', name: 'other' } },
+        ]),
+      );
+
+    const retried = await runSweep(testDeps({ env: { MODE_ADMIN_POLICY: 'off' } }), {
+      runId: 'run-1',
+      ...unlimited,
+    });
+
+    expect(retried.remediated).toBe(1);
+    expect(subjects()).toEqual(['iam-warden: detached AdministratorAccess from role fixed']);
+    expect(iam).not.toHaveReceivedCommand(ListAttachedRolePoliciesCommand);
+  });
+
+  it('does not look for an earlier attempt of a run named just now', async () => {
+    smallAccount();
+
+    await runSweep(testDeps(), { runId: 'cli-2025-06-01T12:00:00.000Z', mayResume: false, ...unlimited });
+
+    expect(dynamo).not.toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byRun' });
+  });
+
   it('records the run on each remediation, for the next attempt to find', async () => {
     smallAccount();
 

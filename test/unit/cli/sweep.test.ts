@@ -143,6 +143,8 @@ describe('sweepCommand', () => {
     expect(putItems(dynamo)[0]).toMatchObject({
       trigger: { eventId: `sweep:cli-${WALL.toISOString()}:access-keys:alice` },
     });
+    // A run named just now has no earlier attempt to look up.
+    expect(dynamo).not.toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byRun' });
   });
 
   it('prints the whole report as JSON with --json, uses the run ID given and judges keys as of now', async () => {
@@ -161,6 +163,8 @@ describe('sweepCommand', () => {
       iamCallsTotal: 3,
     });
     expect(report.decisions).toEqual([]);
+    // A run named on the command line may be one that ran before: its leftovers are looked up.
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byRun' });
   });
 
   it('exits 1 when an offender failed', async () => {
