@@ -63,3 +63,8 @@ export function awsErrorName(error: unknown): string | undefined {
   if (error instanceof Error) return error.name;
   return undefined;
 }
+
+/** An error as decisions and logs name it: `Name: message` (no stack, no cause chain). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -12,7 +12,7 @@ import type { Mode, RuleName } from './config.js';
 import { actionTargets, type Guard, guardAction } from './decisions/guards.js';
 import { withinRecorded } from './decisions/resume.js';
 import type { Deps } from './deps.js';
-import { awsErrorName, InvalidEventError } from './errors.js';
+import { awsErrorName, describeError, InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
 import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
@@ -28,10 +28,6 @@ export interface Concluded {
 
 type ActPlan = Extract<Plan, { kind: 'act' }>;
 type Base = Omit<Decision, 'outcome' | 'reason'> & { readonly resource: Resource };
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
 
 /**
  * The partition of the account (`arn:aws-cn:...`), read from the resource's ARN when known (the sweep, whose

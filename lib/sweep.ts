@@ -21,7 +21,7 @@ import {
   usersMissingFromReport,
 } from './decisions/sweep.js';
 import type { Deps } from './deps.js';
-import { AwsCallError, awsErrorName } from './errors.js';
+import { AwsCallError, awsErrorName, describeError } from './errors.js';
 import type { Trigger } from './event.js';
 import { GONE, getUserPolicyDocument, listAccessKeys, readLive } from './iam.js';
 import { type Notification, publishNotification } from './notify.js';
@@ -308,10 +308,6 @@ interface Run {
   /** Failures that are not a `failed` decision: publishing, warnings, unexpected errors. */
   otherFailures: number;
   warnings: number;
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, describeError, UsageError } from '../errors.js';
 import { HISTORY_USAGE, historyCommand } from './history.js';
 import { type AuditCommandSetup, type CommandIo, RESTORE_USAGE, restoreCommand } from './restore.js';
 
@@ -44,7 +44,7 @@ export async function runAuditCommand(
       context.stderr.write(`iam-warden: ${error.message}\n${CONFIG_HINT}\n`);
       return 2;
     }
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = describeError(error);
     context.stderr.write(`iam-warden: ${name} failed: ${text}\n`);
     return 1;
   }

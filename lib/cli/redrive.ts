@@ -11,7 +11,7 @@ import {
 import { createClients, createDeps } from '../aws.js';
 import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, describeError, UsageError } from '../errors.js';
 import { createHandler, idempotencyStore } from '../handler.js';
 import type { Decision } from '../plan.js';
 import { iamWardenRetryStrategy } from '../retry.js';
@@ -142,10 +142,6 @@ function describeEvent(event: unknown): { eventId?: string; eventName?: string }
     ...(typeof eventId === 'string' ? { eventId } : {}),
     ...(typeof eventName === 'string' ? { eventName } : {}),
   };
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 type Routed = { readonly target: RedriveTarget } | { readonly error: string };

@@ -1,5 +1,6 @@
 import type { Mode, RuleName } from '../config.js';
 import type { Deps } from '../deps.js';
+import { describeError } from '../errors.js';
 import { handleEvent } from '../pipeline.js';
 import type { Action, Decision, Outcome, Resource } from '../plan.js';
 import { RULES_BY_FUNCTION } from '../rules/index.js';
@@ -28,10 +29,6 @@ export interface ReplayRow {
 
 /** Outcomes that make the CLI exit non-zero: bad input, an event the function rejected, a failure. */
 export const PROBLEM_OUTCOMES: ReadonlySet<ReplayOutcome> = new Set(['invalid', 'rejected', 'failed']);
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
 
 function field(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;

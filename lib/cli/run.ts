@@ -4,7 +4,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { createClients, createDeps } from '../aws.js';
 import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
-import { ConfigError, InvalidPatternError, UsageError } from '../errors.js';
+import { ConfigError, describeError, InvalidPatternError, UsageError } from '../errors.js';
 import { type Command, type CommonOptions, parseCommand, USAGE } from './args.js';
 import { isAuditCommand, runAuditCommand } from './audit-command.js';
 import { jsonLine, newTally, summaryLine, tableHeader, tableRow, tally } from './format.js';
@@ -149,7 +149,7 @@ async function runInvoke(
     stdout.write(`${JSON.stringify(decision, null, options.json ? undefined : 2)}\n`);
     return PROBLEM_OUTCOMES.has(decision.outcome) ? EXIT_PROBLEM : EXIT_OK;
   } catch (error) {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = describeError(error);
     stderr.write(`iam-warden: ${functionName} failed on ${eventFile}: ${text}\n`);
     return EXIT_PROBLEM;
   }

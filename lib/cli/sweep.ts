@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createClients, createDeps } from '../aws.js';
 import { loadConfig, MODES, type Mode, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, describeError, UsageError } from '../errors.js';
 import type { Decision } from '../plan.js';
 import { runSweep, type SweepReport } from '../sweep.js';
 import { cliLogger, type Output } from './logger.js';
@@ -198,7 +198,7 @@ export async function sweepCommand(args: readonly string[], context: SweepComman
     );
     return report.failed > 0 || report.deferred > 0 ? 1 : 0;
   } catch (error) {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const text = describeError(error);
     context.stderr.write(`iam-warden: sweep failed: ${text}\n`);
     return 1;
   }
