@@ -130,6 +130,27 @@ export function parseIamEvent(input: unknown): Change {
 }
 
 /**
+ * A name iam-warden hands back to IAM, held to IAM's own pattern: 1 to `max` letters, digits and `+=,.@_-`
+ * (user and role names 64, policy names 128). A crafted event is rejected here, with the reason, instead of
+ * failing at IAM and ending in the failed-events queue. https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html
+ */
+export function iamName(max: 64 | 128) {
+  return z
+    .string()
+    .check(
+      z.regex(
+        new RegExp(`^[\\w+=,.@-]{1,${max}}$`),
+        `must be 1-${max} letters, digits or +=,.@_- (an IAM name)`,
+      ),
+    );
+}
+
+/** An access key ID: letters and digits, at most 128 (IAM's own are 20). */
+export const accessKeyId = z
+  .string()
+  .check(z.regex(/^\w{1,128}$/, 'must be 1-128 letters or digits (an access key ID)'));
+
+/**
  * Read `requestParameters` (or `responseElements`) of a change with a schema, turning a mismatch into an
  * `InvalidEventError` that names the event and the fields.
  */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { decideAccessKeys } from '../decisions/access-keys.js';
-import { type Change, readParameters } from '../event.js';
+import { InvalidEventError } from '../errors.js';
+import { accessKeyId, type Change, iamName, readParameters } from '../event.js';
 import { GONE, listAccessKeys, readLive } from '../iam.js';
 import type { Rule, Targeted } from './rule.js';
 
@@ -10,11 +11,12 @@ interface KeyTarget {
   readonly createdKeyId: string | undefined;
 }
 
-const createParams = z.object({ userName: z.optional(z.string().check(z.minLength(1))) });
-const createResponse = z.object({ accessKey: z.object({ accessKeyId: z.string().check(z.minLength(1)) }) });
+const userNameSchema = iamName(64);
+const createParams = z.object({ userName: z.optional(userNameSchema) });
+const createResponse = z.object({ accessKey: z.object({ accessKeyId }) });
 const updateParams = z.object({
-  userName: z.optional(z.string().check(z.minLength(1))),
-  accessKeyId: z.string().check(z.minLength(1)),
+  userName: z.optional(userNameSchema),
+  accessKeyId,
   status: z.string(),
 });
 
@@ -27,8 +29,18 @@ function ownerOf(change: Change, userName: string | undefined): string | 'root' 
   if (userName !== undefined) return userName;
   const identity = change.detail.userIdentity;
   if (identity.type === 'Root') return 'root';
-  if (identity.type === 'IAMUser' && identity.userName) return identity.userName;
-  return readParameters(change, z.object({ userName: z.string().check(z.minLength(1)) })).userName;
+  if (identity.type === 'IAMUser' && identity.userName) {
+    const parsed = userNameSchema.safeParse(identity.userName);
+    if (!parsed.success) {
+      const issue = `detail.userIdentity.userName: ${parsed.error.issues[0]?.message ?? 'invalid'}`;
+      throw new InvalidEventError(
+        `${change.eventName} event ${change.eventId} names no valid user: ${issue}`,
+        [issue],
+      );
+    }
+    return parsed.data;
+  }
+  return readParameters(change, z.object({ userName: userNameSchema })).userName;
 }
 
 function rootAlert(change: Change, what: string): Targeted<KeyTarget> {

@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import { decideAdminPolicy } from '../decisions/admin-policy.js';
-import { readParameters } from '../event.js';
+import { iamName, readParameters } from '../event.js';
 import { describeRole, GONE, readLive } from '../iam.js';
 import type { Rule } from './rule.js';
 
 const params = z.object({
-  roleName: z.string().check(z.minLength(1)),
+  roleName: iamName(64),
   policyArn: z.string().check(z.minLength(1)),
 });
 

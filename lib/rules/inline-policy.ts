@@ -1,12 +1,12 @@
 import * as z from 'zod/mini';
 import { decideInlinePolicy } from '../decisions/inline-policy.js';
-import { readParameters } from '../event.js';
+import { iamName, readParameters } from '../event.js';
 import { GONE, getUserPolicyDocument, readLive } from '../iam.js';
 import type { Rule } from './rule.js';
 
 const params = z.object({
-  userName: z.string().check(z.minLength(1)),
-  policyName: z.string().check(z.minLength(1)),
+  userName: iamName(64),
+  policyName: iamName(128),
 });
 
 /**

@@ -864,6 +864,39 @@ describe('handleEvent: events it must not act on', () => {
     expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'rejected' })]);
   });
 
+  it.each<{ rule: Rule<unknown>; name: string; field: string; value: string }>([
+    { rule: inlinePolicyRule, name: 'put-user-policy-allow', field: 'userName', value: 'alice bob' },
+    { rule: inlinePolicyRule, name: 'put-user-policy-allow', field: 'policyName', value: 'x'.repeat(129) },
+    { rule: adminPolicyRule, name: 'attach-role-policy-admin', field: 'roleName', value: 'r'.repeat(65) },
+    { rule: accessKeysRule, name: 'create-access-key-root-for-user', field: 'userName', value: 'a/b' },
+    { rule: accessKeysRule, name: 'update-access-key-active', field: 'accessKeyId', value: 'AKIA-1' },
+  ])(
+    '$rule.name rejects a $field IAM would refuse ($value), before any IAM call',
+    async ({ rule, name, field, value }) => {
+      const event = sampleEvent(name);
+      requestOf(event)[field] = value;
+
+      const decision = await handleEvent(rule, testDeps(), event);
+
+      expect(decision).toMatchObject({ outcome: 'rejected', error: 'InvalidEventError' });
+      expect(decision.reason).toContain(`detail.requestParameters.${field}: must be`);
+      expect(iam.calls()).toHaveLength(0);
+      expect(dynamo.calls()).toHaveLength(0);
+    },
+  );
+
+  it("rejects a CreateAccessKey whose caller's user name IAM would refuse, before any IAM call", async () => {
+    const event = sampleEvent('create-access-key');
+    delete requestOf(event).userName;
+    event.detail.userIdentity = { ...event.detail.userIdentity, type: 'IAMUser', userName: 'not a name' };
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+    expect(decision).toMatchObject({ outcome: 'rejected', error: 'InvalidEventError' });
+    expect(decision.reason).toContain('detail.userIdentity.userName: must be 1-64');
+    expect(iam.calls()).toHaveLength(0);
+  });
+
   it.each<{ rule: Rule<unknown>; name: string; reason: string }>([
     { rule: accessKeysRule, name: 'create-user', reason: 'CreateUser is not handled by access-keys' },
     { rule: accessKeysRule, name: 'create-role', reason: 'CreateRole is not handled by access-keys' },
