@@ -36,6 +36,8 @@ export interface AuditRecord {
   };
   /** The sweep run that made it (sweep records only): the key of the `byRun` index. */
   readonly runId?: string;
+  /** Set on the remediation that sent its window's repeat-offender escalation (see `guardAction`). */
+  readonly escalated?: boolean;
   readonly notifiedAt?: string;
   readonly error?: string;
   /** Set once `iam-warden restore` put the before-state back: the ID of the restore record. */
@@ -55,6 +57,8 @@ export interface RestoreRecord {
   /** The rule and targets (see `actionTargets`) of what was put back: the grace period covers only them. */
   readonly rule?: RuleName;
   readonly targets?: readonly string[];
+  /** Exactly what was put back (see `actionStates`: an inline policy's document digest): what grace covers. */
+  readonly states?: readonly string[];
 }
 
 export type AuditEntry = AuditRecord | RestoreRecord;
@@ -188,6 +192,7 @@ export function toHistoryEntry(entry: AuditEntry): HistoryEntry {
         restoredBy: entry.restoredBy,
         ...(entry.rule === undefined ? {} : { rule: entry.rule }),
         ...(entry.targets === undefined ? {} : { targets: entry.targets }),
+        ...(entry.states === undefined ? {} : { states: entry.states }),
       }
     : {
         kind: 'remediation',
@@ -196,5 +201,7 @@ export function toHistoryEntry(entry: AuditEntry): HistoryEntry {
         status: entry.status,
         createdAt: entry.createdAt,
         targets: actionTargets(entry.action),
+        principalArn: entry.trigger.principalArn,
+        ...(entry.escalated === true ? { escalated: true } : {}),
       };
 }

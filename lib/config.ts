@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { FOREIGN_KEY_ACTIONS, type ForeignKeyAction } from './decisions/access-keys.js';
 import { ConfigError } from './errors.js';
 import './zod.js';
 
@@ -47,6 +48,10 @@ export interface Config {
   readonly ownRoleArns: readonly string[];
   /** Opt-in exemption tag key; unset means tags are never read. */
   readonly exemptTagKey: string | undefined;
+  /** The value the exemption tag must have, exactly: any other value does not exempt. */
+  readonly exemptTagValue: string;
+  /** What to do about an access key made or re-activated for a user by another principal. */
+  readonly foreignKeyAction: ForeignKeyAction;
   /** How long a target that is missing is retried before the event is recorded as "target gone". */
   readonly notFoundRetrySeconds: number;
   /** After `iam-warden restore`, matching events for the resource only notify for this long. */
@@ -105,6 +110,14 @@ const envSchema = z.object({
   EXEMPT_TAG_KEY: z.optional(
     z.string().check(z.minLength(1), z.maxLength(128, 'must be at most 128 characters (an IAM tag key)')),
   ),
+  EXEMPT_TAG_VALUE: z._default(
+    z.string().check(z.maxLength(256, 'must be at most 256 characters (an IAM tag value)')),
+    'true',
+  ),
+  FOREIGN_KEY_ACTION: z._default(
+    z.enum(FOREIGN_KEY_ACTIONS, { error: `must be one of ${FOREIGN_KEY_ACTIONS.join(', ')}` }),
+    'alert',
+  ),
   NOT_FOUND_RETRY_SECONDS: number({ min: 0, max: 300, fallback: 60, unit: 'seconds' }),
   RESTORE_GRACE_HOURS: number({ min: 0, max: 24 * 30, fallback: 24, unit: 'hours' }),
   REPEAT_LIMIT: number({ min: 1, max: 1000, fallback: 3, whole: true }),
@@ -147,6 +160,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }),
     ownRoleArns: Object.freeze(e.OWN_ROLE_ARNS),
     exemptTagKey: e.EXEMPT_TAG_KEY,
+    exemptTagValue: e.EXEMPT_TAG_VALUE,
+    foreignKeyAction: e.FOREIGN_KEY_ACTION,
     notFoundRetrySeconds: e.NOT_FOUND_RETRY_SECONDS,
     restoreGraceHours: e.RESTORE_GRACE_HOURS,
     repeatLimit: e.REPEAT_LIMIT,

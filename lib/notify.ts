@@ -117,7 +117,14 @@ function toSubject(text: string): string {
   return ascii.length <= SUBJECT_MAX ? ascii : `${ascii.slice(0, SUBJECT_MAX - 3)}...`;
 }
 
+/** The subject: what happened to what; led by CRITICAL and its title when people must look now. */
 function subjectOf(decision: Decision, account: string): string {
+  const plain = plainSubject(decision, account);
+  if (decision.critical === undefined) return plain;
+  return `iam-warden: CRITICAL ${decision.critical.title}: ${plain.replace(/^iam-warden: (CRITICAL )?/, '')}`;
+}
+
+function plainSubject(decision: Decision, account: string): string {
   const { action } = decision;
   const words = action ? phrase(action) : undefined;
   switch (decision.outcome) {
@@ -135,13 +142,19 @@ function subjectOf(decision: Decision, account: string): string {
           ? // The sweep (lib/sweep.ts) found a root key; no root user call caused this.
             `iam-warden: CRITICAL the root user has an active access key in account ${account}`
           : `iam-warden: CRITICAL ${decision.eventName} by the root user in account ${account}`
-        : `iam-warden: CRITICAL repeat offender ${describeResource(decision.resource)} (${decision.rule})`;
+        : `iam-warden: ALERT ${decision.summary ?? `${decision.eventName} on ${describeResource(decision.resource)}`}`;
     default:
       return `iam-warden: ${decision.outcome} ${decision.eventName} on ${describeResource(decision.resource)}`;
   }
 }
 
+/** The body's first paragraph: CRITICAL's story first when there is one. */
 function headline(decision: Decision): string {
+  const plain = plainHeadline(decision);
+  return decision.critical === undefined ? plain : `CRITICAL: ${decision.critical.detail}\n\n${plain}`;
+}
+
+function plainHeadline(decision: Decision): string {
   const words = decision.action ? phrase(decision.action) : undefined;
   switch (decision.outcome) {
     case 'remediated':
@@ -153,7 +166,7 @@ function headline(decision: Decision): string {
     case 'alert':
       return decision.resource?.type === 'root'
         ? 'CRITICAL: the root user has an access key. iam-warden cannot act on root keys; a person must.'
-        : `CRITICAL: iam-warden stopped remediating ${describeResource(decision.resource)}; a person must find out why it keeps coming back.`;
+        : `ALERT: ${decision.summary ?? `${decision.eventName} on ${describeResource(decision.resource)}`}. iam-warden changed nothing; a person must check it.`;
     default:
       return `iam-warden left ${describeResource(decision.resource)} unchanged.`;
   }

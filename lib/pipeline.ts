@@ -9,14 +9,21 @@ import {
   updateRecord,
 } from './audit.js';
 import type { Mode, RuleName } from './config.js';
-import { actionTargets, type Guard, guardAction } from './decisions/guards.js';
+import { actionStates, actionTargets, type Guard, guardAction, type Repeat } from './decisions/guards.js';
 import { withinRecorded } from './decisions/resume.js';
 import type { Deps } from './deps.js';
 import { awsErrorName, describeError, InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
 import { applyAction, readTag } from './iam.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
-import { type Action, type Decision, NOTIFIED_OUTCOMES, type Plan, type Resource } from './plan.js';
+import {
+  type Action,
+  type Critical,
+  type Decision,
+  NOTIFIED_OUTCOMES,
+  type Plan,
+  type Resource,
+} from './plan.js';
 import type { Rule } from './rules/rule.js';
 import { deleteItem, putItem } from './table.js';
 
@@ -38,19 +45,51 @@ function partitionOf(trigger: Trigger, resource: Resource): string {
 }
 
 /**
- * Why a change must not be acted on, decided from the event alone, or undefined. The loop guard compares the
- * role behind the caller's session with iam-warden's own roles; the rule patterns also never match our own
- * writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`).
+ * Why a change must not be acted on, decided from the event alone, or undefined. The rule patterns never match
+ * iam-warden's own writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`); should one
+ * reach a function anyway, it is ignored here (the loop guard).
  */
 function ignoreReason(rule: RuleName, deps: Deps, change: Change): string | undefined {
   if (change.errorCode !== undefined)
     return `the ${change.eventName} call failed (${change.errorCode}); nothing changed`;
-  const issuer = change.actor.issuerArn?.toLowerCase();
-  if (issuer !== undefined && deps.config.ownRoleArns.some((arn) => arn.toLowerCase() === issuer)) {
-    return `made by iam-warden's own role ${change.actor.issuerArn}`;
+  if (byOwnRole(deps, change) && isOwnKindOfWrite(change)) {
+    return `iam-warden's own ${change.eventName} by its role ${change.actor.issuerArn}`;
   }
   if (deps.config.modes[rule] === 'off') return `rule ${rule} is off`;
   return undefined;
+}
+
+/** True when the caller is a session of one of iam-warden's own roles. */
+function byOwnRole(deps: Deps, change: Change): boolean {
+  const issuer = change.actor.issuerArn?.toLowerCase();
+  return issuer !== undefined && deps.config.ownRoleArns.some((arn) => arn.toLowerCase() === issuer);
+}
+
+/** The writes iam-warden makes: it only takes away (deactivates, detaches, deletes), never grants. */
+function isOwnKindOfWrite(change: Change): boolean {
+  const parameters = change.detail.requestParameters ?? {};
+  switch (change.eventName) {
+    case 'UpdateAccessKey':
+      return parameters.status === 'Inactive';
+    case 'DetachRolePolicy':
+    case 'DeleteUserPolicy':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * A grant made by one of iam-warden's own roles. The functions never grant, so this is someone else using the
+ * role (its trust policy or credentials changed hands), not a remediation loop: it is remediated like any other
+ * grant, and people are told at once. Ignoring it would make the role an invisible admin factory.
+ */
+function hijack(deps: Deps, change: Change): Critical | undefined {
+  if (!byOwnRole(deps, change)) return undefined;
+  return {
+    title: `${change.eventName} by iam-warden's own role`,
+    detail: `${change.eventName} was made by iam-warden's own role ${change.actor.issuerArn} (session ${change.actor.arn}), which never grants anything: someone else is using the role. Check its trust policy and recent AssumeRole calls in CloudTrail now.`,
+  };
 }
 
 /**
@@ -64,6 +103,7 @@ async function checkGuards(
   resource: Resource,
   resourceArn: string,
   action: Action,
+  principalArn: string,
 ): Promise<Guard> {
   const { config } = deps;
   const key = config.exemptTagKey;
@@ -77,9 +117,12 @@ async function checkGuards(
     rule,
     now,
     exemptTag: key !== undefined && value !== undefined ? { key, value } : undefined,
+    exemptTagValue: config.exemptTagValue,
     history,
     remediationId: id,
     targets: actionTargets(action),
+    states: actionStates(action),
+    principalArn,
     repeatLimit: config.repeatLimit,
     repeatWindowHours: config.repeatWindowHours,
   });
@@ -165,7 +208,8 @@ async function carryOut(
 /**
  * Turn a plan into a decision, acting per mode and guards. Shared by the event path and the sweep: the same
  * guards (exemption tag, grace after restore, repeat offenders), audit records and modes apply to both.
- * `plan` undefined means the target no longer exists.
+ * `plan` undefined means the target no longer exists. `critical` (a grant by iam-warden's own role) makes the
+ * decision one people hear of at once, whatever its outcome.
  */
 export async function conclude(
   deps: Deps,
@@ -173,6 +217,7 @@ export async function conclude(
   trigger: Trigger,
   resource: Resource,
   plan: Plan | undefined,
+  critical?: Critical,
 ): Promise<Concluded> {
   const base: Base = {
     rule,
@@ -180,23 +225,28 @@ export async function conclude(
     eventId: trigger.eventId,
     eventName: trigger.eventName,
     resource,
+    ...(critical === undefined ? {} : { critical }),
   };
   if (plan === undefined) {
-    return {
-      decision: {
-        ...base,
-        outcome: 'ignored',
-        reason: `${resource.type} ${resource.name} no longer exists (target gone)`,
-      },
-    };
+    const reason = `${resource.type} ${resource.name} no longer exists (target gone)`;
+    return { decision: { ...base, outcome: critical === undefined ? 'ignored' : 'alert', reason } };
   }
   switch (plan.kind) {
     case 'none':
-      return { decision: { ...base, outcome: 'ignored', reason: plan.reason } };
+      return {
+        decision: { ...base, outcome: critical === undefined ? 'ignored' : 'alert', reason: plan.reason },
+      };
     case 'skip':
       return { decision: { ...base, outcome: 'skipped', reason: plan.reason } };
     case 'alert':
-      return { decision: { ...base, outcome: 'alert', reason: plan.reason } };
+      return {
+        decision: {
+          ...base,
+          outcome: 'alert',
+          reason: plan.reason,
+          ...(plan.summary === undefined ? {} : { summary: plan.summary }),
+        },
+      };
     case 'act':
       break;
   }
@@ -204,7 +254,7 @@ export async function conclude(
   const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger, resource));
   let guard: Guard;
   try {
-    guard = await checkGuards(deps, rule, id, resource, resourceArn, plan.action);
+    guard = await checkGuards(deps, rule, id, resource, resourceArn, plan.action, trigger.actor.arn);
   } catch (error) {
     const reason = `${plan.reason}; not changed: the exemption tag or audit history could not be read (failing closed)`;
     return {
@@ -214,12 +264,8 @@ export async function conclude(
   }
   if (guard.kind === 'exempt')
     return { decision: { ...base, action: plan.action, outcome: 'skipped', reason: guard.reason } };
-  if (guard.kind === 'escalate') {
-    return {
-      decision: { ...base, action: plan.action, outcome: 'alert', reason: `${plan.reason}; ${guard.reason}` },
-    };
-  }
   const mode: Mode = guard.kind === 'grace' ? 'notify' : deps.config.modes[rule];
+  const repeat = guard.kind === 'proceed' ? guard.repeat : undefined;
   const record: AuditRecord = {
     kind: 'remediation',
     id,
@@ -240,14 +286,39 @@ export async function conclude(
       userAgent: trigger.actor.userAgent,
     },
     ...(trigger.runId === undefined ? {} : { runId: trigger.runId }),
+    ...(repeat?.escalate ? { escalated: true } : {}),
   };
-  return carryOut(
-    deps,
-    record,
-    base,
-    plan,
-    guard.kind === 'grace' ? `${plan.reason}; ${guard.reason}` : plan.reason,
-  );
+  const notes = [plan.reason];
+  if (guard.kind === 'grace') notes.push(guard.reason);
+  if (guard.kind === 'proceed' && guard.note !== undefined) notes.push(guard.note);
+  if (repeat !== undefined && !repeat.escalate) {
+    notes.push(
+      `repeat ${repeat.count + 1} in the last ${deps.config.repeatWindowHours} hours, counted and not notified again: the repeat-offender escalation went out at ${repeat.escalatedAt}`,
+    );
+  }
+  const escalation = repeat?.escalate ? repeatEscalation(deps, resource, repeat) : undefined;
+  const repeating: Base = {
+    ...base,
+    ...(escalation === undefined || critical !== undefined ? {} : { critical: escalation }),
+    ...(repeat !== undefined && !repeat.escalate ? { quiet: true } : {}),
+  };
+  return carryOut(deps, record, repeating, plan, notes.join('; '));
+}
+
+/**
+ * The window's one CRITICAL message about a resource changed back again and again: who keeps doing it, that
+ * iam-warden keeps remediating, and how to end a legitimate fight (a pipeline re-applying) without an off switch.
+ */
+function repeatEscalation(deps: Deps, resource: Resource, repeat: Repeat): Critical {
+  const { config } = deps;
+  const exempt =
+    config.exemptTagKey === undefined
+      ? 'set ExemptTagKey and tag it'
+      : `tag it ${config.exemptTagKey}=${config.exemptTagValue}`;
+  return {
+    title: 'repeat offender',
+    detail: `${resource.type} ${resource.name} was changed back ${repeat.count + 1} times within ${config.repeatWindowHours} hours, by ${repeat.principals.join(', ')}. iam-warden undid it every time and keeps doing so; further repeats in this window are counted, not notified. Find out who or what re-applies it. If it is a pipeline that legitimately needs it, exempt the resource (${exempt}, or for a role holding AdministratorAccess add its ARN to AdminRolePatterns) instead of letting the pipeline and iam-warden fight.`,
+  };
 }
 
 function failureMarkId(decision: Decision): string {
@@ -306,6 +377,7 @@ export async function publish(
   else deps.logger.info('decision', fields);
   if (
     trigger !== undefined &&
+    decision.quiet !== true &&
     NOTIFIED_OUTCOMES.has(decision.outcome) &&
     (await worthNotifying(deps, decision))
   ) {
@@ -341,8 +413,10 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     const base = { rule: rule.name, mode: deps.config.modes[rule.name], eventId: change.eventId };
     return { decision: { ...base, eventName: change.eventName, outcome: 'ignored', reason: ignored } };
   }
+  const critical = hijack(deps, change);
   const targeted = rule.target(change);
-  if ('plan' in targeted) return conclude(deps, rule.name, change, targeted.resource, targeted.plan);
+  if ('plan' in targeted)
+    return conclude(deps, rule.name, change, targeted.resource, targeted.plan, critical);
   return decideResuming(
     deps,
     rule.name,
@@ -350,6 +424,7 @@ async function evaluate<T>(deps: Deps, rule: Rule<T>, change: Change): Promise<C
     targeted.resource,
     () => getRecord(deps, remediationId(rule.name, change.eventId)),
     () => rule.evaluate(deps, targeted.target, change),
+    critical,
   );
 }
 
@@ -368,6 +443,7 @@ export async function decideResuming(
   resource: Resource,
   readEarlier: () => Promise<AuditRecord | undefined>,
   readPlan: () => Promise<Plan | undefined>,
+  critical?: Critical,
 ): Promise<Concluded> {
   const base = {
     rule,
@@ -398,7 +474,7 @@ export async function decideResuming(
     await updateRecord(deps, earlier.id, { status: 'applied' });
     return resume({ ...earlier, status: 'applied' }, base);
   }
-  return conclude(deps, rule, trigger, resource, plan);
+  return conclude(deps, rule, trigger, resource, plan, critical);
 }
 
 /** An earlier delivery's record that settles this one: already notified, or acted on but not yet notified. */

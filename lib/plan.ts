@@ -43,7 +43,12 @@ export type Action =
 export type Plan =
   | { readonly kind: 'none'; readonly reason: string }
   | { readonly kind: 'skip'; readonly reason: string }
-  | { readonly kind: 'alert'; readonly reason: string }
+  | {
+      readonly kind: 'alert';
+      readonly reason: string;
+      /** What the alert is about, in a few words, for the notification's subject (root keys have their own). */
+      readonly summary?: string;
+    }
   | { readonly kind: 'act'; readonly action: Action; readonly reason: string };
 
 /** How a decision ended, as notifications (`outcome` attribute), result events and the CLI report it. */
@@ -67,6 +72,12 @@ export const NOTIFIED_OUTCOMES: ReadonlySet<Outcome> = new Set([
   'failed',
 ]);
 
+/** A reason for people to look now: a few words for the subject, and the whole story for the body. */
+export interface Critical {
+  readonly title: string;
+  readonly detail: string;
+}
+
 /** The record of one decision: returned by handlers, printed by the CLI, put on EventBridge. */
 export interface Decision {
   readonly rule: RuleName;
@@ -81,4 +92,16 @@ export interface Decision {
   readonly remediationId?: string;
   /** The error that made the decision `failed` or `rejected`: its name and message. */
   readonly error?: string;
+  /** For an `alert`: what it is about, in a few words (the notification's subject). */
+  readonly summary?: string;
+  /**
+   * Why people must look now, whatever the outcome: a repeat offender escalated, a grant made by iam-warden's
+   * own role. The notification leads with it and its subject says CRITICAL.
+   */
+  readonly critical?: Critical;
+  /**
+   * Set when people were already told what this decision would tell them (a repeat after the window's
+   * escalation): it is logged, counted and put on EventBridge, but not published to the topic again.
+   */
+  readonly quiet?: boolean;
 }

@@ -6,7 +6,7 @@ import {
   resourceHistory,
 } from './audit.js';
 import { RULES } from './config.js';
-import { actionTargets } from './decisions/guards.js';
+import { actionStates, actionTargets } from './decisions/guards.js';
 import { type CurrentState, decideRestore } from './decisions/restore.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, RestoreRefusedError } from './errors.js';
@@ -99,6 +99,7 @@ export async function restoreRemediation(
     graceUntil: new Date(now.getTime() + deps.config.restoreGraceHours * 3_600_000).toISOString(),
     rule: remediation.rule,
     targets: actionTargets(remediation.action),
+    states: actionStates(remediation.action),
   };
   try {
     // No condition: a restore whose IAM write failed is retried by running it again, which rewrites this

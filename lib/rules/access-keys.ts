@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { decideAccessKeys } from '../decisions/access-keys.js';
+import { decideAccessKeys, type ForeignKey } from '../decisions/access-keys.js';
 import { InvalidEventError } from '../errors.js';
 import { accessKeyId, type Change, iamName, readParameters } from '../event.js';
 import { GONE, listAccessKeys, readLive } from '../iam.js';
@@ -9,6 +9,8 @@ interface KeyTarget {
   readonly userName: string;
   /** The key the event created (`CreateAccessKey`); an `UpdateAccessKey` target is judged like any other. */
   readonly createdKeyId: string | undefined;
+  /** Set when the caller is not the key's owner (see `foreignKey`). */
+  readonly foreign: ForeignKey | undefined;
 }
 
 const userNameSchema = iamName(64);
@@ -20,15 +22,19 @@ const updateParams = z.object({
   status: z.string(),
 });
 
+/** Whose key an event is about: the account's root user, or an IAM user by name. */
+type Owner = { readonly kind: 'root' } | { readonly kind: 'user'; readonly userName: string };
+
 /**
  * Whose key an event is about. Without `userName`, IAM acts on the caller's own keys: an IAM user's, or the
- * root user's, which IAM's API cannot manage (only the root user can, signed in).
+ * root user's, which IAM's API cannot manage (only the root user can, signed in). The root user is known by
+ * `userIdentity.type` only: an IAM user may be named `root`.
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccessKey.html
  */
-function ownerOf(change: Change, userName: string | undefined): string | 'root' {
-  if (userName !== undefined) return userName;
+function ownerOf(change: Change, userName: string | undefined): Owner {
+  if (userName !== undefined) return { kind: 'user', userName };
   const identity = change.detail.userIdentity;
-  if (identity.type === 'Root') return 'root';
+  if (identity.type === 'Root') return { kind: 'root' };
   if (identity.type === 'IAMUser' && identity.userName) {
     const parsed = userNameSchema.safeParse(identity.userName);
     if (!parsed.success) {
@@ -38,9 +44,31 @@ function ownerOf(change: Change, userName: string | undefined): string | 'root' 
         [issue],
       );
     }
-    return parsed.data;
+    return { kind: 'user', userName: parsed.data };
   }
-  return readParameters(change, z.object({ userName: userNameSchema })).userName;
+  return {
+    kind: 'user',
+    userName: readParameters(change, z.object({ userName: userNameSchema })).userName,
+  };
+}
+
+/**
+ * The key as seen from its owner, when the caller is someone else: any principal but the IAM user itself
+ * (another user, a role session, the root user, a federated user). IAM user names are case-insensitively
+ * unique, so the comparison ignores case.
+ */
+function foreignKey(
+  change: Change,
+  owner: string,
+  accessKeyId: string | undefined,
+  verb: ForeignKey['verb'],
+): ForeignKey | undefined {
+  const identity = change.detail.userIdentity;
+  const own =
+    identity.type === 'IAMUser' &&
+    identity.userName?.toLowerCase() === owner.toLowerCase() &&
+    (identity.accountId === undefined || identity.accountId === change.account);
+  return own ? undefined : { accessKeyId, callerArn: change.actor.arn, verb };
 }
 
 function rootAlert(change: Change, what: string): Targeted<KeyTarget> {
@@ -71,10 +99,15 @@ export const accessKeysRule: Rule<KeyTarget> = {
         };
       }
       const owner = ownerOf(change, params.userName);
-      if (owner === 'root') return rootAlert(change, `reactivated access key ${params.accessKeyId}`);
+      if (owner.kind === 'root') return rootAlert(change, `reactivated access key ${params.accessKeyId}`);
+      const { userName } = owner;
       return {
-        resource: { type: 'user', name: owner },
-        target: { userName: owner, createdKeyId: undefined },
+        resource: { type: 'user', name: userName },
+        target: {
+          userName,
+          createdKeyId: undefined,
+          foreign: foreignKey(change, userName, params.accessKeyId, 'reactivated'),
+        },
       };
     }
     const owner = ownerOf(change, readParameters(change, createParams).userName);
@@ -82,9 +115,13 @@ export const accessKeysRule: Rule<KeyTarget> = {
       ? readParameters(change, createResponse, 'responseElements')
       : undefined;
     const createdKeyId = created?.accessKey.accessKeyId;
-    if (owner === 'root')
+    if (owner.kind === 'root')
       return rootAlert(change, `created access key ${createdKeyId ?? '(id not recorded)'}`);
-    return { resource: { type: 'user', name: owner }, target: { userName: owner, createdKeyId } };
+    const { userName } = owner;
+    return {
+      resource: { type: 'user', name: userName },
+      target: { userName, createdKeyId, foreign: foreignKey(change, userName, createdKeyId, 'created') },
+    };
   },
 
   async evaluate(deps, target) {
@@ -96,6 +133,8 @@ export const accessKeysRule: Rule<KeyTarget> = {
       createdKeyId: target.createdKeyId,
       now: deps.clock(),
       maxKeyAgeDays: deps.config.maxKeyAgeDays,
+      foreign: target.foreign,
+      foreignKeyAction: deps.config.foreignKeyAction,
     });
   },
 };

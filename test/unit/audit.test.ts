@@ -224,6 +224,7 @@ describe('toHistoryEntry', () => {
       status: 'pending',
       createdAt: RECORD.createdAt,
       targets: [`inline-policy:${(RECORD.action as { policyName: string }).policyName}`],
+      principalArn: RECORD.trigger.principalArn,
     });
     expect(
       toHistoryEntry({

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       modes: { 'access-keys': 'enforce', 'admin-policy': 'enforce', 'inline-policy': 'enforce' },
       ownRoleArns: [],
       exemptTagKey: undefined,
+      exemptTagValue: 'true',
+      foreignKeyAction: 'alert',
       notFoundRetrySeconds: 60,
       restoreGraceHours: 24,
       repeatLimit: 3,

@@ -143,13 +143,13 @@ function expected(rule: Rule<unknown>, event: unknown): Expected {
     throw error;
   }
   if (!rule.eventNames.includes(change.eventName)) return 'rejected';
-  // Failed calls and the loop guard are settled before the target is read.
-  if (
-    change.errorCode !== undefined ||
-    change.actor.issuerArn?.toLowerCase() === OWN_ROLE_ARN.toLowerCase()
-  ) {
-    return 'ignored';
-  }
+  // Failed calls and iam-warden's own kind of write (the loop guard) are settled before the target is read;
+  // a grant by iam-warden's own role is not a loop: it is validated and judged like any other.
+  const ownWrite =
+    change.actor.issuerArn?.toLowerCase() === OWN_ROLE_ARN.toLowerCase() &&
+    change.eventName === 'UpdateAccessKey' &&
+    change.detail.requestParameters?.status === 'Inactive';
+  if (change.errorCode !== undefined || ownWrite) return 'ignored';
   try {
     rule.target(change);
   } catch (error) {

@@ -324,7 +324,23 @@ describe('handleEvent: access keys', () => {
     expect(published()).toEqual([]);
   });
 
-  it("ignores iam-warden's own calls (loop guard), calling no IAM API", async () => {
+  it("ignores iam-warden's own kind of write (a key set Inactive: the loop guard), calling no IAM API", async () => {
+    const event = sampleEvent('iam-warden-own-update-access-key');
+    requestOf(event).status = 'Inactive';
+
+    const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+    expect(decision).toMatchObject({
+      outcome: 'ignored',
+      reason: `iam-warden's own UpdateAccessKey by its role ${OWN_ROLE_ARN}`,
+    });
+    expect(iam.calls()).toHaveLength(0);
+    expect(published()).toEqual([]);
+  });
+
+  it("remediates a key activated by iam-warden's own role, which never grants, as a CRITICAL hijack", async () => {
+    keys('example-user', [['AKIAIOSFODNN7EXAMPLE', OLD]]);
+
     const decision = await handleEvent(
       accessKeysRule,
       testDeps(),
@@ -332,11 +348,28 @@ describe('handleEvent: access keys', () => {
     );
 
     expect(decision).toMatchObject({
-      outcome: 'ignored',
-      reason: `made by iam-warden's own role ${OWN_ROLE_ARN}`,
+      outcome: 'remediated',
+      critical: { title: "UpdateAccessKey by iam-warden's own role" },
     });
-    expect(iam.calls()).toHaveLength(0);
-    expect(published()).toEqual([]);
+    expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+    const [message] = published();
+    expect(message?.Subject).toMatch(
+      /^iam-warden: CRITICAL UpdateAccessKey by iam-warden's own role: deactivated/,
+    );
+    expect(message?.Message).toContain(`made by iam-warden's own role ${OWN_ROLE_ARN}`);
+  });
+
+  it("alerts on a grant by iam-warden's own role even when there is nothing left to undo", async () => {
+    // AdministratorAccess attached by iam-warden's role, and detached again before the event is handled.
+    role('new-role', '/', []);
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.userIdentity = sampleEvent('iam-warden-own-update-access-key').detail.userIdentity;
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), event);
+
+    expect(decision).toMatchObject({ outcome: 'alert', critical: { title: expect.any(String) } });
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toHaveLength(1);
   });
 
   it('acts on the same call when the role is not one of OWN_ROLE_ARNS', async () => {
@@ -751,7 +784,7 @@ describe('handleEvent: admin policy', () => {
   it('skips a role carrying the exemption tag when exemptions are on', async () => {
     role('new-role');
     record(iam, ListRoleTagsCommand, {
-      Tags: [{ Key: 'iam-warden:exempt', Value: 'CHG-1' }],
+      Tags: [{ Key: 'iam-warden:exempt', Value: 'true' }],
       IsTruncated: false,
     });
 
@@ -763,6 +796,28 @@ describe('handleEvent: admin policy', () => {
 
     expect(decision.outcome).toBe('skipped');
     expect(iamWrites()).toEqual([]);
+  });
+
+  it('detaches from a role whose exemption tag has another value, saying the tag does not exempt', async () => {
+    role('new-role');
+    record(iam, ListRoleTagsCommand, {
+      Tags: [{ Key: 'iam-warden:exempt', Value: 'false' }],
+      IsTruncated: false,
+    });
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { EXEMPT_TAG_KEY: 'iam-warden:exempt' } }),
+      sampleEvent('attach-role-policy-admin'),
+    );
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      reason: expect.stringContaining(
+        'tag iam-warden:exempt=false does not exempt it: only the value "true" does',
+      ),
+    });
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
   });
 
   it('fails closed when the exemption tag cannot be read', async () => {

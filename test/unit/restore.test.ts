@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   DynamoDBClient,
   GetItemCommand,
@@ -300,6 +301,8 @@ describe('restoreRemediation', () => {
       graceUntil: '2025-06-02T12:00:00.000Z',
       rule: 'inline-policy',
       targets: ['inline-policy:S3All'],
+      // The grace period covers this document only (a digest of exactly what was put back).
+      states: [`inline-policy:S3All:sha256:${createHash('sha256').update(DOCUMENT).digest('hex')}`],
     };
     expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, {
       TableName: AUDIT_TABLE,

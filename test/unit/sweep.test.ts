@@ -489,7 +489,7 @@ describe('runSweep', () => {
     liveKeys('plain', [['AKIAPLAIN', OLD]]);
     iam
       .on(ListUserTagsCommand, { UserName: 'exempt' })
-      .resolves({ Tags: [{ Key: 'iam-warden:exempt', Value: 'ci' }], IsTruncated: false });
+      .resolves({ Tags: [{ Key: 'iam-warden:exempt', Value: 'true' }], IsTruncated: false });
     iam.on(ListUserTagsCommand, { UserName: 'plain' }).resolves({ Tags: [], IsTruncated: false });
     const deps = testDeps({ env: { EXEMPT_TAG_KEY: 'iam-warden:exempt' } });
 
@@ -499,7 +499,7 @@ describe('runSweep', () => {
     expect(iam).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { UserName: 'plain' });
     expect(result.decisions.find((decision) => decision.resource?.name === 'exempt')).toMatchObject({
       outcome: 'skipped',
-      reason: 'exempt by tag iam-warden:exempt=ci',
+      reason: 'exempt by tag iam-warden:exempt=true',
     });
     expect(subjects()).toEqual(['iam-warden: deactivated 1 old access key of user plain']);
   });

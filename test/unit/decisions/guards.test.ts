@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  actionStates,
   actionTargets,
   type GuardInput,
   guardAction,
@@ -16,18 +17,24 @@ function applied(
   hoursAgo: number,
   targets = ['attached-policy:admin'],
   rule: 'admin-policy' | 'inline-policy' = 'admin-policy',
+  extra: { principalArn?: string; escalated?: boolean } = {},
 ): HistoryEntry {
-  return { kind: 'remediation', id, rule, status: 'applied', createdAt: ago(hoursAgo), targets };
+  return { kind: 'remediation', id, rule, status: 'applied', createdAt: ago(hoursAgo), targets, ...extra };
 }
+
+const MALLORY = 'arn:aws:iam::1:user/mallory';
 
 function input(changes: Partial<GuardInput> = {}): GuardInput {
   return {
     rule: 'admin-policy',
     now: NOW,
     exemptTag: undefined,
+    exemptTagValue: 'true',
     history: [],
     remediationId: 'rem-current',
     targets: ['attached-policy:admin'],
+    states: ['attached-policy:admin'],
+    principalArn: MALLORY,
     repeatLimit: 3,
     repeatWindowHours: 24,
     ...changes,
@@ -39,12 +46,31 @@ describe('guardAction', () => {
     expect(guardAction(input())).toEqual({ kind: 'proceed' });
   });
 
-  it('exempts a resource carrying the exemption tag, whatever its history', () => {
+  it('exempts a resource carrying the exemption tag with the exempting value, whatever its history', () => {
     const guard = guardAction(
-      input({ exemptTag: { key: 'iam-warden:exempt', value: '' }, history: [applied('a', 1)] }),
+      input({ exemptTag: { key: 'iam-warden:exempt', value: 'true' }, history: [applied('a', 1)] }),
     );
 
-    expect(guard).toEqual({ kind: 'exempt', reason: 'exempt by tag iam-warden:exempt=' });
+    expect(guard).toEqual({ kind: 'exempt', reason: 'exempt by tag iam-warden:exempt=true' });
+  });
+
+  it.each([['false'], [''], ['TRUE'], ['true ']])(
+    'does not exempt a resource whose tag has another value (%j), and says why',
+    (value) => {
+      const guard = guardAction(input({ exemptTag: { key: 'iam-warden:exempt', value } }));
+
+      expect(guard).toEqual({
+        kind: 'proceed',
+        note: `tag iam-warden:exempt=${value} does not exempt it: only the value "true" does`,
+      });
+    },
+  );
+
+  it('exempts with the configured value only', () => {
+    const tag = { key: 'k', value: 'CHG-1234' };
+
+    expect(guardAction(input({ exemptTag: tag, exemptTagValue: 'CHG-1234' })).kind).toBe('exempt');
+    expect(guardAction(input({ exemptTag: tag })).kind).toBe('proceed');
   });
 
   it('only notifies while a restore of the resource is in its grace period, naming who restored it', () => {
@@ -98,6 +124,38 @@ describe('guardAction', () => {
     expect(guard.kind).toBe('grace');
   });
 
+  it('covers the restored inline document only, not another document put under its name', () => {
+    const restored = {
+      kind: 'delete-inline-policy',
+      userName: 'u',
+      policyName: 'p',
+      policyDocument: '{"a":1}',
+    } as const;
+    const replaced = {
+      ...restored,
+      policyDocument: '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+    };
+    const restore: HistoryEntry = {
+      kind: 'restore',
+      createdAt: ago(1),
+      graceUntil: ahead(23),
+      restoredBy: 'jane',
+      rule: 'inline-policy',
+      targets: actionTargets(restored),
+      states: actionStates(restored),
+    };
+    const deciding = (action: typeof restored | typeof replaced) =>
+      input({
+        rule: 'inline-policy',
+        targets: actionTargets(action),
+        states: actionStates(action),
+        history: [restore],
+      });
+
+    expect(guardAction(deciding(restored)).kind).toBe('grace');
+    expect(guardAction(deciding(replaced))).toEqual({ kind: 'proceed' });
+  });
+
   it('acts again once the grace period is over', () => {
     const restore: HistoryEntry = {
       kind: 'restore',
@@ -109,13 +167,54 @@ describe('guardAction', () => {
     expect(guardAction(input({ history: [restore] }))).toEqual({ kind: 'proceed' });
   });
 
-  it('escalates the same target remediated repeatLimit times within the window', () => {
-    const guard = guardAction(input({ history: [applied('a', 1), applied('b', 2), applied('c', 3)] }));
+  it('keeps remediating past the limit, escalating once and naming who repeats, most frequent first', () => {
+    const bob = 'arn:aws:iam::1:user/bob';
+    const history = [
+      applied('a', 1, undefined, undefined, { principalArn: bob }),
+      applied('b', 2, undefined, undefined, { principalArn: MALLORY }),
+      applied('c', 3, undefined, undefined, { principalArn: MALLORY }),
+    ];
 
-    expect(guard.kind).toBe('escalate');
-    expect(guard).toMatchObject({
-      reason: expect.stringContaining('remediated 3 times in the last 24 hours'),
+    expect(guardAction(input({ history }))).toEqual({
+      kind: 'proceed',
+      repeat: { count: 3, principals: [MALLORY, bob], escalate: true },
     });
+  });
+
+  it('counts a repeat after the window was escalated without escalating again', () => {
+    const history = [
+      applied('a', 1, undefined, undefined, { escalated: true }),
+      applied('b', 2),
+      applied('c', 3),
+      applied('d', 4),
+    ];
+
+    expect(guardAction(input({ history }))).toEqual({
+      kind: 'proceed',
+      repeat: { count: 4, principals: ['unknown', MALLORY], escalate: false, escalatedAt: ago(1) },
+    });
+  });
+
+  it('escalates again once the escalation has left the window', () => {
+    const history = [
+      applied('a', 1),
+      applied('b', 2),
+      applied('c', 3),
+      applied('d', 25, undefined, undefined, { escalated: true }),
+    ];
+
+    expect(guardAction(input({ history }))).toMatchObject({ repeat: { count: 3, escalate: true } });
+  });
+
+  it("does not take another target's escalation for this one's", () => {
+    const history = [
+      applied('a', 1),
+      applied('b', 2),
+      applied('c', 3),
+      applied('d', 1, ['attached-policy:other'], undefined, { escalated: true }),
+    ];
+
+    expect(guardAction(input({ history }))).toMatchObject({ repeat: { escalate: true } });
   });
 
   it('proceeds one short of the limit', () => {
@@ -170,12 +269,12 @@ describe('guardAction', () => {
       applied(`r${hours}`, hours, ['inline-policy:p1'], 'inline-policy'),
     );
 
-    expect(guardAction(input({ rule: 'inline-policy', history, targets: ['inline-policy:p1'] })).kind).toBe(
-      'escalate',
-    );
+    expect(
+      guardAction(input({ rule: 'inline-policy', history, targets: ['inline-policy:p1'] })),
+    ).toMatchObject({ kind: 'proceed', repeat: { count: 3, escalate: true } });
   });
 
-  it('prefers the exemption over the grace period, and the grace period over escalation', () => {
+  it('prefers the exemption over the grace period, and the grace period over the repeat count', () => {
     const restore: HistoryEntry = {
       kind: 'restore',
       createdAt: ago(1),
@@ -186,8 +285,27 @@ describe('guardAction', () => {
 
     expect(guardAction(input({ history: [restore, ...repeats] })).kind).toBe('grace');
     expect(
-      guardAction(input({ exemptTag: { key: 'k', value: 'v' }, history: [restore, ...repeats] })).kind,
+      guardAction(input({ exemptTag: { key: 'k', value: 'true' }, history: [restore, ...repeats] })).kind,
     ).toBe('exempt');
+  });
+});
+
+describe('actionStates', () => {
+  it('names an inline policy by its document digest, and everything else as actionTargets does', () => {
+    const inline = {
+      kind: 'delete-inline-policy',
+      userName: 'u',
+      policyName: 'p',
+      policyDocument: '{}',
+    } as const;
+
+    expect(actionStates(inline)).toEqual([
+      'inline-policy:p:sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    ]);
+    expect(actionStates({ ...inline, policyDocument: '{ }' })).not.toEqual(actionStates(inline));
+    expect(actionStates({ kind: 'detach-policy', roleName: 'r', policyArn: 'arn:p' })).toEqual([
+      'attached-policy:arn:p',
+    ]);
   });
 });
 
