@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { FOREIGN_KEY_ACTIONS, type ForeignKeyAction } from './decisions/access-keys.js';
+import { REPEAT_OFFENDER_ACTIONS, type RepeatOffenderAction } from './decisions/quarantine.js';
 import { ConfigError } from './errors.js';
 import './zod.js';
 
@@ -59,6 +60,10 @@ export interface Config {
   /** A resource remediated this many times by one rule within `repeatWindowHours` is escalated, not fought. */
   readonly repeatLimit: number;
   readonly repeatWindowHours: number;
+  /** Past the repeat limit: only escalate (`alert`), or also attach the deny-all policy to the repeater. */
+  readonly repeatOffenderAction: RepeatOffenderAction;
+  /** The stack's deny-all managed policy that `quarantine` attaches; required with it. */
+  readonly quarantinePolicyArn: string | undefined;
   /**
    * The sweep's ceiling on IAM calls per second. IAM throttles per account, and every other caller in the
    * account (pipelines, Terraform, consoles) draws on the same budget, so the sweep leaves it most of it.
@@ -122,6 +127,17 @@ const envSchema = z.object({
   RESTORE_GRACE_HOURS: number({ min: 0, max: 24 * 30, fallback: 24, unit: 'hours' }),
   REPEAT_LIMIT: number({ min: 1, max: 1000, fallback: 3, whole: true }),
   REPEAT_WINDOW_HOURS: number({ min: 1, max: 24 * 30, fallback: 24, unit: 'hours' }),
+  REPEAT_OFFENDER_ACTION: z._default(
+    z.enum(REPEAT_OFFENDER_ACTIONS, { error: `must be one of ${REPEAT_OFFENDER_ACTIONS.join(', ')}` }),
+    'alert',
+  ),
+  QUARANTINE_POLICY_ARN: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^arn:aws[\w-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, 'must be a customer managed policy ARN'),
+      ),
+  ),
   IAM_CALLS_PER_SECOND: number({ min: 0.1, max: 100, fallback: 5, unit: 'calls per second' }),
   EARLY_WARNING_DAYS: number({ min: 0, max: 3649, fallback: 0, whole: true, unit: 'days' }),
 });
@@ -146,6 +162,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       `invalid iam-warden configuration: EARLY_WARNING_DAYS: must be less than MAX_KEY_AGE_DAYS (${e.MAX_KEY_AGE_DAYS})`,
     );
   }
+  if (e.REPEAT_OFFENDER_ACTION === 'quarantine' && e.QUARANTINE_POLICY_ARN === undefined) {
+    throw new ConfigError(
+      'invalid iam-warden configuration: QUARANTINE_POLICY_ARN: must be set when REPEAT_OFFENDER_ACTION is quarantine',
+    );
+  }
   return Object.freeze({
     topicArn: e.TOPIC_ARN,
     auditTable: e.AUDIT_TABLE,
@@ -166,6 +187,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     restoreGraceHours: e.RESTORE_GRACE_HOURS,
     repeatLimit: e.REPEAT_LIMIT,
     repeatWindowHours: e.REPEAT_WINDOW_HOURS,
+    repeatOffenderAction: e.REPEAT_OFFENDER_ACTION,
+    quarantinePolicyArn: e.QUARANTINE_POLICY_ARN,
     iamCallsPerSecond: e.IAM_CALLS_PER_SECOND,
     earlyWarningDays: e.EARLY_WARNING_DAYS,
   });

@@ -1,11 +1,14 @@
 import {
   AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
   DeleteUserPolicyCommand,
   DetachRolePolicyCommand,
+  DetachUserPolicyCommand,
   GetRoleCommand,
   GetUserPolicyCommand,
   ListAccessKeysCommand,
   ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
   ListRoleTagsCommand,
   ListUserTagsCommand,
   PutUserPolicyCommand,
@@ -93,6 +96,25 @@ export async function describeRole(iam: IamDeps['iam'], roleName: string): Promi
   };
 }
 
+/** The managed policies attached to a user or role, all pages. */
+export async function attachedPolicies(
+  iam: IamDeps['iam'],
+  principalType: 'user' | 'role',
+  name: string,
+): Promise<string[]> {
+  const arns: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page =
+      principalType === 'user'
+        ? await iam.send(new ListAttachedUserPoliciesCommand({ UserName: name, Marker: marker }))
+        : await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker }));
+    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) arns.push(policy.PolicyArn);
+    marker = page.IsTruncated ? page.Marker : undefined;
+  } while (marker);
+  return arns;
+}
+
 /**
  * An inline user policy's document, URL-decoded: IAM returns documents URL-encoded (RFC 3986) and the
  * SDK does not decode them. https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetUserPolicy.html
@@ -151,6 +173,17 @@ export async function applyAction(iam: IamDeps['iam'], action: Action): Promise<
         iam.send(new DeleteUserPolicyCommand({ UserName: action.userName, PolicyName: action.policyName })),
       );
       return;
+    case 'quarantine':
+      // Attaching a policy that is attached already succeeds: a retry needs no special care.
+      if (action.principalType === 'user')
+        await iam.send(
+          new AttachUserPolicyCommand({ UserName: action.principalName, PolicyArn: action.policyArn }),
+        );
+      else
+        await iam.send(
+          new AttachRolePolicyCommand({ RoleName: action.principalName, PolicyArn: action.policyArn }),
+        );
+      return;
   }
 }
 
@@ -178,6 +211,17 @@ export async function revertAction(iam: IamDeps['iam'], action: Action): Promise
           PolicyName: action.policyName,
           PolicyDocument: action.policyDocument,
         }),
+      );
+      return;
+    case 'quarantine':
+      await removal(() =>
+        action.principalType === 'user'
+          ? iam.send(
+              new DetachUserPolicyCommand({ UserName: action.principalName, PolicyArn: action.policyArn }),
+            )
+          : iam.send(
+              new DetachRolePolicyCommand({ RoleName: action.principalName, PolicyArn: action.policyArn }),
+            ),
       );
       return;
   }

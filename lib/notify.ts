@@ -43,6 +43,12 @@ function phrase(action: Action): { verb: string; past: string; object: string } 
       };
     case 'detach-policy':
       return { verb: 'detach', past: 'detached', object: `AdministratorAccess from role ${action.roleName}` };
+    case 'quarantine':
+      return {
+        verb: 'quarantine',
+        past: 'quarantined',
+        object: `${action.principalType} ${action.principalName} (deny-all policy attached)`,
+      };
     case 'delete-inline-policy':
       return {
         verb: 'delete',
@@ -74,6 +80,10 @@ export function undoCommands(action: Action): string[] {
     case 'detach-policy':
       return [
         `aws iam attach-role-policy --role-name ${shellQuote(action.roleName)} --policy-arn ${action.policyArn}`,
+      ];
+    case 'quarantine':
+      return [
+        `aws iam detach-${action.principalType}-policy --${action.principalType}-name ${shellQuote(action.principalName)} --policy-arn ${action.policyArn}`,
       ];
     case 'delete-inline-policy':
       if (action.policyDocument.length > DOCUMENT_MAX_IN_MESSAGE) return [];
@@ -180,12 +190,29 @@ function actionLines(action: Action): string[] {
       );
     case 'detach-policy':
       return [`  ${action.policyArn} on role ${action.roleName}`];
+    case 'quarantine':
+      return [`  ${action.policyArn} on ${action.principalType} ${action.principalName}`];
     case 'delete-inline-policy':
       return [
         `  Policy document of ${action.policyName}:`,
         truncate(action.policyDocument, DOCUMENT_MAX_IN_MESSAGE),
       ];
   }
+}
+
+/** What the repeat-offender quarantine did, and how to undo it. */
+function quarantineLines(quarantine: NonNullable<Decision['quarantine']>): string[] {
+  const { action } = quarantine;
+  if (quarantine.outcome !== 'remediated' || action === undefined) {
+    const error = quarantine.error === undefined ? '' : ` (${quarantine.error})`;
+    const what = quarantine.outcome === 'failed' ? 'FAILED' : 'not applied';
+    return [`Quarantine:  ${what}: ${quarantine.reason}${error}`];
+  }
+  return [
+    `Quarantine:  ${phrase(action).past} ${phrase(action).object}: ${quarantine.reason}`,
+    `             undo: npx iam-warden restore ${quarantine.remediationId}`,
+    ...undoCommands(action).map((command) => `             or:   ${command}`),
+  ];
 }
 
 /**
@@ -204,6 +231,7 @@ export function formatNotification(decision: Decision, change: Trigger): Notific
   ];
   if (decision.error) lines.push(`Error:       ${decision.error}`);
   if (decision.remediationId) lines.push(`Remediation: ${decision.remediationId}`);
+  if (decision.quarantine) lines.push(...quarantineLines(decision.quarantine));
   if (decision.action)
     lines.push(
       '',

@@ -10,6 +10,7 @@ import {
 } from './audit.js';
 import type { Mode, RuleName } from './config.js';
 import { actionStates, actionTargets, type Guard, guardAction, type Repeat } from './decisions/guards.js';
+import { decideQuarantine } from './decisions/quarantine.js';
 import { withinRecorded } from './decisions/resume.js';
 import type { Deps } from './deps.js';
 import { awsErrorName, describeError, InvalidEventError } from './errors.js';
@@ -52,7 +53,7 @@ function partitionOf(trigger: Trigger, resource: Resource): string {
 function ignoreReason(rule: RuleName, deps: Deps, change: Change): string | undefined {
   if (change.errorCode !== undefined)
     return `the ${change.eventName} call failed (${change.errorCode}); nothing changed`;
-  if (byOwnRole(deps, change) && isOwnKindOfWrite(change)) {
+  if (byOwnRole(deps, change) && isOwnKindOfWrite(change, deps.config.quarantinePolicyArn)) {
     return `iam-warden's own ${change.eventName} by its role ${change.actor.issuerArn}`;
   }
   if (deps.config.modes[rule] === 'off') return `rule ${rule} is off`;
@@ -66,11 +67,15 @@ function byOwnRole(deps: Deps, change: Change): boolean {
 }
 
 /** The writes iam-warden makes: it only takes away (deactivates, detaches, deletes), never grants. */
-function isOwnKindOfWrite(change: Change): boolean {
+function isOwnKindOfWrite(change: Change, quarantinePolicyArn: string | undefined): boolean {
   const parameters = change.detail.requestParameters ?? {};
   switch (change.eventName) {
     case 'UpdateAccessKey':
       return parameters.status === 'Inactive';
+    case 'AttachUserPolicy':
+    case 'AttachRolePolicy':
+      // The quarantine of a repeat offender: the deny-all policy, and only it.
+      return quarantinePolicyArn !== undefined && parameters.policyArn === quarantinePolicyArn;
     case 'DetachRolePolicy':
     case 'DeleteUserPolicy':
       return true;
@@ -302,7 +307,80 @@ export async function conclude(
     ...(escalation === undefined || critical !== undefined ? {} : { critical: escalation }),
     ...(repeat !== undefined && !repeat.escalate ? { quiet: true } : {}),
   };
-  return carryOut(deps, record, repeating, plan, notes.join('; '));
+  const concluded = await carryOut(deps, record, repeating, plan, notes.join('; '));
+  const quarantining =
+    repeat !== undefined &&
+    deps.config.repeatOffenderAction === 'quarantine' &&
+    concluded.decision.outcome === 'remediated' &&
+    // A sweep has no caller to quarantine: it finds standing state, not who made it.
+    trigger.runId === undefined;
+  if (!quarantining) return concluded;
+  const quarantine = await quarantineRepeater(deps, rule, trigger);
+  const { quiet: _quiet, ...decision } = concluded.decision;
+  // A principal fenced off is news even within a window already escalated.
+  const stays = quarantine.outcome === 'remediated' ? decision : concluded.decision;
+  return { ...concluded, decision: { ...stays, quarantine } };
+}
+
+/**
+ * `RepeatOffenderAction: quarantine`: attach the stack's deny-all policy to the principal behind a repeat, its
+ * before-state recorded first like any remediation (its own audit record, restorable with `iam-warden restore`).
+ * A failure is reported with the decision, never thrown: the repeat itself was undone, and people are told.
+ */
+async function quarantineRepeater(
+  deps: Deps,
+  rule: RuleName,
+  trigger: Trigger,
+): Promise<NonNullable<Decision['quarantine']>> {
+  const { config } = deps;
+  const policyArn = config.quarantinePolicyArn ?? '';
+  const plan = decideQuarantine({
+    actor: trigger.actor,
+    account: trigger.account,
+    policyArn,
+    ownRoleArns: config.ownRoleArns,
+    adminRolePatterns: config.adminRolePatterns,
+  });
+  if (plan.kind === 'skip') return { outcome: 'skipped', reason: `not quarantined: ${plan.reason}` };
+  const { resource, action } = plan;
+  const id = remediationId(rule, `${trigger.eventId}#quarantine`);
+  const reason = `${trigger.actor.arn} kept re-making a change iam-warden undoes, past the repeat limit`;
+  const record: AuditRecord = {
+    kind: 'remediation',
+    id,
+    createdAt: deps.clock().toISOString(),
+    rule,
+    mode: 'enforce',
+    status: 'pending',
+    resourceArn: resourceArnOf(resource, trigger.account, partitionOf(trigger, resource)),
+    resource,
+    action,
+    reason,
+    trigger: {
+      eventId: trigger.eventId,
+      eventName: trigger.eventName,
+      eventTime: trigger.eventTime,
+      principalArn: trigger.actor.arn,
+      sourceIp: trigger.actor.sourceIp,
+      userAgent: trigger.actor.userAgent,
+    },
+  };
+  const base: Base = {
+    rule,
+    mode: 'enforce',
+    eventId: trigger.eventId,
+    eventName: trigger.eventName,
+    resource,
+  };
+  const { decision } = await carryOut(deps, record, base, { kind: 'act', action, reason }, reason);
+  return {
+    outcome: decision.outcome,
+    reason: decision.reason,
+    resource,
+    action,
+    remediationId: id,
+    ...(decision.error === undefined ? {} : { error: decision.error }),
+  };
 }
 
 /**
@@ -402,6 +480,9 @@ export async function publish(
     (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')
   ) {
     await updateRecord(deps, decision.remediationId, { notified: true });
+  }
+  if (decision.quarantine?.outcome === 'remediated' && decision.quarantine.remediationId !== undefined) {
+    await updateRecord(deps, decision.quarantine.remediationId, { notified: true });
   }
   if (failure !== undefined) throw failure;
   return decision;

@@ -31,6 +31,16 @@ export type Action =
       readonly policyName: string;
       /** The document exactly as IAM returned it (URL-decoded), so it can be put back byte for byte. */
       readonly policyDocument: string;
+    }
+  | {
+      /**
+       * Attach the stack's deny-all policy to a principal that keeps re-making a change iam-warden undoes
+       * (`RepeatOffenderAction: quarantine`). Undone by detaching it.
+       */
+      readonly kind: 'quarantine';
+      readonly principalType: 'user' | 'role';
+      readonly principalName: string;
+      readonly policyArn: string;
     };
 
 /**
@@ -104,4 +114,9 @@ export interface Decision {
    * escalation): it is logged, counted and put on EventBridge, but not published to the topic again.
    */
   readonly quiet?: boolean;
+  /** What `RepeatOffenderAction: quarantine` did about the principal behind a repeated change. */
+  readonly quarantine?: Pick<
+    Decision,
+    'outcome' | 'reason' | 'action' | 'remediationId' | 'error' | 'resource'
+  >;
 }

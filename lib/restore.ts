@@ -10,7 +10,14 @@ import { actionStates, actionTargets } from './decisions/guards.js';
 import { type CurrentState, decideRestore } from './decisions/restore.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, RestoreRefusedError } from './errors.js';
-import { describeRole, getUserPolicyDocument, isNoSuchEntity, listAccessKeys, revertAction } from './iam.js';
+import {
+  attachedPolicies,
+  describeRole,
+  getUserPolicyDocument,
+  isNoSuchEntity,
+  listAccessKeys,
+  revertAction,
+} from './iam.js';
 import type { Action } from './plan.js';
 import { getItem, putItem, readAll, updateItem } from './table.js';
 
@@ -35,6 +42,13 @@ export async function readCurrentState(iam: Deps['iam'], action: Action): Promis
       const role = await orMissing(() => describeRole(iam, action.roleName));
       return { kind: action.kind, attachedPolicyArns: role?.attachedPolicyArns };
     }
+    case 'quarantine':
+      return {
+        kind: action.kind,
+        attachedPolicyArns: await orMissing(() =>
+          attachedPolicies(iam, action.principalType, action.principalName),
+        ),
+      };
     case 'delete-inline-policy': {
       const keys = await orMissing(() => listAccessKeys(iam, action.userName));
       const document = await orMissing(() => getUserPolicyDocument(iam, action.userName, action.policyName));

@@ -618,6 +618,9 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
           const role = inventory.roles.find((candidate) => candidate.name === action.roleName);
           return role === undefined ? Promise.resolve(undefined) : readAdminPlan(role, action.policyArn);
         }
+        case 'quarantine':
+          // Only the event path quarantines (a sweep has no caller to quarantine); no sweep run records one.
+          return Promise.resolve(undefined);
       }
     };
     leftovers.push(candidateTask(run, record.rule, subject, record.resource, readPlan));

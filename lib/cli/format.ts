@@ -48,6 +48,8 @@ export function describeAction(action: Action, done: boolean): string {
     }
     case 'detach-policy':
       return `${done ? 'detached' : 'detach'} ${policyName(action.policyArn)} from role ${action.roleName}`;
+    case 'quarantine':
+      return `${done ? 'quarantined' : 'quarantine'} ${action.principalType} ${action.principalName} (deny-all policy attached)`;
     case 'delete-inline-policy':
       return `${done ? 'deleted' : 'delete'} inline policy ${action.policyName} of user ${action.userName} (document saved first)`;
   }

@@ -162,6 +162,10 @@ export function describeRestore(action: Action, done: boolean): string[] {
       );
     case 'detach-policy':
       return [`${done ? 're-attached' : 're-attach'} ${action.policyArn} to role ${action.roleName}`];
+    case 'quarantine':
+      return [
+        `${done ? 'detached' : 'detach'} the quarantine policy ${action.policyArn} from ${action.principalType} ${action.principalName}`,
+      ];
     case 'delete-inline-policy':
       return [
         `re-put inline policy ${action.policyName} of user ${action.userName}: the saved document, ${action.policyDocument.length} characters, byte for byte`,
@@ -178,6 +182,8 @@ function graceScope(action: Action): string {
       return `${action.policyArn} on role ${action.roleName}`;
     case 'delete-inline-policy':
       return `inline policy ${action.policyName} of user ${action.userName}`;
+    case 'quarantine':
+      return `the quarantine of ${action.principalType} ${action.principalName}`;
   }
 }
 

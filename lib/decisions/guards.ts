@@ -92,6 +92,8 @@ export function actionTargets(action: Action): string[] {
       return [`attached-policy:${action.policyArn}`];
     case 'delete-inline-policy':
       return [`inline-policy:${action.policyName}`];
+    case 'quarantine':
+      return [`quarantine:${action.principalType}/${action.principalName}`];
   }
 }
 

@@ -5,6 +5,7 @@ import type { KeyFacts } from './access-keys.js';
 export type CurrentState =
   | { readonly kind: 'deactivate-keys'; readonly keys: readonly KeyFacts[] | undefined }
   | { readonly kind: 'detach-policy'; readonly attachedPolicyArns: readonly string[] | undefined }
+  | { readonly kind: 'quarantine'; readonly attachedPolicyArns: readonly string[] | undefined }
   | {
       readonly kind: 'delete-inline-policy';
       readonly userExists: boolean;
@@ -75,6 +76,14 @@ export function decideRestore(record: RestorableRecord, current: CurrentState): 
     return current.attachedPolicyArns.includes(action.policyArn)
       ? { kind: 'restore', action: undefined, already: [`${action.policyArn} is attached already`] }
       : { kind: 'restore', action, already: [] };
+  }
+  if (action.kind === 'quarantine' && current.kind === 'quarantine') {
+    const principal = `${action.principalType} ${action.principalName}`;
+    if (current.attachedPolicyArns === undefined)
+      return { kind: 'refuse', reason: `${principal} no longer exists` };
+    return current.attachedPolicyArns.includes(action.policyArn)
+      ? { kind: 'restore', action, already: [] }
+      : { kind: 'restore', action: undefined, already: [`${principal} is no longer quarantined`] };
   }
   if (action.kind === 'delete-inline-policy' && current.kind === 'delete-inline-policy') {
     if (!current.userExists) return { kind: 'refuse', reason: `user ${action.userName} no longer exists` };

@@ -21,6 +21,13 @@ export function withinRecorded(recorded: Action, planned: Action): Action | unde
         recorded.policyArn === planned.policyArn
         ? planned
         : undefined;
+    case 'quarantine':
+      return recorded.kind === planned.kind &&
+        recorded.principalType === planned.principalType &&
+        recorded.principalName === planned.principalName &&
+        recorded.policyArn === planned.policyArn
+        ? planned
+        : undefined;
     case 'delete-inline-policy':
       return recorded.kind === planned.kind &&
         recorded.userName === planned.userName &&

@@ -39,6 +39,8 @@ describe('loadConfig', () => {
       restoreGraceHours: 24,
       repeatLimit: 3,
       repeatWindowHours: 24,
+      repeatOffenderAction: 'alert',
+      quarantinePolicyArn: undefined,
       iamCallsPerSecond: 5,
       earlyWarningDays: 0,
     } satisfies Config);

@@ -64,7 +64,9 @@ function decision(outcome: Outcome, action: Action | undefined, overrides: Parti
       ? { type: 'user' as const, name: 'user1' }
       : action.kind === 'detach-policy'
         ? { type: 'role' as const, name: action.roleName }
-        : { type: 'user' as const, name: action.userName };
+        : action.kind === 'quarantine'
+          ? { type: action.principalType, name: action.principalName }
+          : { type: 'user' as const, name: action.userName };
   return {
     rule:
       action?.kind === 'detach-policy'

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  AttachUserPolicyCommand,
   DeleteUserPolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
@@ -33,7 +35,7 @@ import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
 import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
 import type { Rule } from '../../lib/rules/rule.js';
 import { AUDIT_TABLE, DAY_MS, NOW, OWN_ROLE_ARN, requestOf, sampleEvent, testDeps } from '../support/deps.js';
-import { attributes, itemOutput, putItems } from '../support/dynamo.js';
+import { attributes, itemOutput, itemsOutput, putItems } from '../support/dynamo.js';
 
 const iam = mockClient(IAMClient);
 const sns = mockClient(SNSClient);
@@ -1022,5 +1024,199 @@ describe('handleEvent: events it must not act on', () => {
 
     expect(decision.outcome).toBe('rejected');
     expect(iam.calls()).toHaveLength(0);
+  });
+});
+
+describe('handleEvent: repeat offenders', () => {
+  const MALLORY = 'arn:aws:iam::123456789012:user/mallory';
+
+  /** An earlier detach of AdministratorAccess from new-role, `hoursAgo`, as the byResource query returns it. */
+  function earlier(id: string, hoursAgo: number, extra: Partial<AuditRecord> = {}): AuditRecord {
+    return {
+      kind: 'remediation',
+      id,
+      createdAt: new Date(NOW.getTime() - hoursAgo * 3_600_000).toISOString(),
+      rule: 'admin-policy',
+      mode: 'enforce',
+      status: 'applied',
+      resourceArn: 'arn:aws:iam::123456789012:role/new-role',
+      resource: { type: 'role', name: 'new-role' },
+      action: { kind: 'detach-policy', roleName: 'new-role', policyArn: ADMIN },
+      reason: 'r',
+      trigger: { eventId: id, eventName: 'AttachRolePolicy', eventTime: 't', principalArn: MALLORY },
+      notifiedAt: 'n',
+      ...extra,
+    };
+  }
+
+  it('detaches past the limit and sends the CRITICAL escalation, marking the record as the escalation', async () => {
+    role('new-role');
+    record(dynamo, QueryCommand, itemsOutput([earlier('a', 1), earlier('b', 2), earlier('c', 3)]));
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(decision).toMatchObject({ outcome: 'remediated', critical: { title: 'repeat offender' } });
+    expect(decision.quiet).toBeUndefined();
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    expect(auditPut()).toMatchObject({ escalated: true });
+    const [message] = published();
+    expect(message?.Subject).toBe(
+      'iam-warden: CRITICAL repeat offender: detached AdministratorAccess from role new-role',
+    );
+    expect(message?.Message).toMatch(
+      /^CRITICAL: role new-role was changed back 4 times within 24 hours, by /,
+    );
+    expect(message?.Message).toContain(MALLORY);
+    expect(message?.Message).toContain('exempt the resource');
+  });
+
+  it('detaches a repeat after the escalation without notifying it again, and counts it', async () => {
+    role('new-role');
+    record(
+      dynamo,
+      QueryCommand,
+      itemsOutput([earlier('a', 1, { escalated: true }), earlier('b', 2), earlier('c', 3), earlier('d', 4)]),
+    );
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      quiet: true,
+      reason: expect.stringContaining('repeat 5 in the last 24 hours, counted and not notified again'),
+    });
+    expect(decision.critical).toBeUndefined();
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    expect(auditPut().escalated).toBeUndefined();
+    expect(published()).toEqual([]);
+    // Machines still see every repeat, and the record is stamped so a redelivery is a no-op.
+    expect(resultDetails()).toEqual([expect.objectContaining({ outcome: 'remediated', quiet: true })]);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      UpdateExpression: 'SET notifiedAt = :notifiedAt',
+    });
+  });
+});
+
+describe('handleEvent: quarantine of repeat offenders', () => {
+  const MALLORY = 'arn:aws:iam::123456789012:user/mallory';
+  const QUARANTINE = 'arn:aws:iam::123456789012:policy/iam-warden-quarantine';
+  const QUARANTINING = { REPEAT_OFFENDER_ACTION: 'quarantine', QUARANTINE_POLICY_ARN: QUARANTINE };
+
+  function byMallory() {
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.userIdentity = {
+      type: 'IAMUser',
+      principalId: 'AIDAMALLORY',
+      arn: MALLORY,
+      accountId: '123456789012',
+      userName: 'mallory',
+    };
+    return event;
+  }
+
+  function history(count: number): void {
+    const items = Array.from({ length: count }, (_, index) => ({
+      kind: 'remediation',
+      id: `rem-${index}`,
+      createdAt: new Date(NOW.getTime() - (index + 1) * 3_600_000).toISOString(),
+      rule: 'admin-policy',
+      mode: 'enforce',
+      status: 'applied',
+      resourceArn: 'arn:aws:iam::123456789012:role/new-role',
+      resource: { type: 'role', name: 'new-role' },
+      action: { kind: 'detach-policy', roleName: 'new-role', policyArn: ADMIN },
+      reason: 'r',
+      trigger: { eventId: `e${index}`, eventName: 'AttachRolePolicy', eventTime: 't', principalArn: MALLORY },
+    }));
+    record(dynamo, QueryCommand, itemsOutput(items));
+  }
+
+  it('detaches, then attaches the deny-all policy to the user who repeats, recorded first', async () => {
+    role('new-role');
+    history(3);
+    record(iam, AttachUserPolicyCommand, {});
+
+    const decision = await handleEvent(adminPolicyRule, testDeps({ env: QUARANTINING }), byMallory());
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      quarantine: {
+        outcome: 'remediated',
+        action: {
+          kind: 'quarantine',
+          principalType: 'user',
+          principalName: 'mallory',
+          policyArn: QUARANTINE,
+        },
+      },
+    });
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy', 'iam:AttachUserPolicy']);
+    expect(iam).toHaveReceivedCommandWith(AttachUserPolicyCommand, {
+      UserName: 'mallory',
+      PolicyArn: QUARANTINE,
+    });
+    const records = putItems<AuditRecord>(dynamo);
+    expect(records.map((item) => item.action.kind)).toEqual(['detach-policy', 'quarantine']);
+    expect(records[1]).toMatchObject({ resourceArn: MALLORY, status: 'pending' });
+    expect(calls.lastIndexOf('dynamo:PutItem')).toBeLessThan(calls.indexOf('iam:AttachUserPolicy'));
+    const message = published()[0]?.Message ?? '';
+    expect(message).toContain('Quarantine:  quarantined user mallory (deny-all policy attached)');
+    expect(message).toContain(`aws iam detach-user-policy --user-name mallory --policy-arn ${QUARANTINE}`);
+  });
+
+  it('does not quarantine below the limit, nor in alert mode', async () => {
+    role('new-role');
+    history(2);
+    const below = await handleEvent(adminPolicyRule, testDeps({ env: QUARANTINING }), byMallory());
+    history(3);
+    const alerting = await handleEvent(adminPolicyRule, testDeps(), byMallory());
+
+    expect(below.quarantine).toBeUndefined();
+    expect(alerting.quarantine).toBeUndefined();
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy', 'iam:DetachRolePolicy']);
+  });
+
+  it('reports a quarantine IAM refused without failing the remediation', async () => {
+    role('new-role');
+    history(3);
+    record(iam, AttachUserPolicyCommand, new ServiceFailureException({ message: 'no', $metadata: {} }));
+
+    const decision = await handleEvent(adminPolicyRule, testDeps({ env: QUARANTINING }), byMallory());
+
+    expect(decision).toMatchObject({ outcome: 'remediated', quarantine: { outcome: 'failed' } });
+    expect(published()[0]?.Message).toContain('Quarantine:  FAILED');
+  });
+});
+
+describe('handleEvent: grace after a restore', () => {
+  it('acts on another document put under a restored inline policy name during the grace period', async () => {
+    const restoredDocument =
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}';
+    const event = sampleEvent('put-user-policy-allow');
+    const { userName, policyName } = requestOf(event) as { userName: string; policyName: string };
+    const restore = (document: string) => ({
+      kind: 'restore',
+      id: 'rst-1',
+      createdAt: new Date(NOW.getTime() - 3_600_000).toISOString(),
+      resourceArn: `arn:aws:iam::123456789012:user/${userName}`,
+      restores: 'rem-1',
+      restoredBy: 'arn:aws:sts::123456789012:assumed-role/sec/jane',
+      graceUntil: new Date(NOW.getTime() + 3_600_000).toISOString(),
+      rule: 'inline-policy',
+      targets: [`inline-policy:${policyName}`],
+      states: [`inline-policy:${policyName}:sha256:${createHash('sha256').update(document).digest('hex')}`],
+    });
+    record(iam, GetUserPolicyCommand, { PolicyDocument: encodeURIComponent(ALLOW_DOCUMENT()) });
+
+    record(dynamo, QueryCommand, itemsOutput([restore(restoredDocument)]));
+    const replaced = await handleEvent(inlinePolicyRule, testDeps(), structuredClone(event));
+    expect(replaced.outcome).toBe('remediated');
+
+    record(dynamo, QueryCommand, itemsOutput([restore(ALLOW_DOCUMENT())]));
+    const same = await handleEvent(inlinePolicyRule, testDeps(), sampleEvent('put-user-policy-allow'));
+    expect(same).toMatchObject({
+      outcome: 'would-remediate',
+      reason: expect.stringContaining('restored by'),
+    });
   });
 });

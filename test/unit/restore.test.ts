@@ -69,7 +69,9 @@ function remediation(action: Action, changes: Partial<AuditRecord> = {}): AuditR
   const resource =
     action.kind === 'detach-policy'
       ? { type: 'role' as const, name: action.roleName }
-      : { type: 'user' as const, name: action.userName };
+      : action.kind === 'quarantine'
+        ? { type: action.principalType, name: action.principalName }
+        : { type: 'user' as const, name: action.userName };
   return structuredClone({
     kind: 'remediation',
     id: remediationId(rule, EVENT_ID),

@@ -103,3 +103,97 @@ describe('decideAccessKeys', () => {
     expect(plan).toMatchObject({ action: { keys: [{ ageDays: 100 }] } });
   });
 });
+
+describe('decideAccessKeys: a key made for someone else', () => {
+  const foreign = {
+    accessKeyId: 'AKIAFOREIGN',
+    callerArn: 'arn:aws:iam::1:user/mallory',
+    verb: 'created',
+  } as const;
+  const decideForeign = (keys: KeyFacts[], foreignKeyAction?: 'alert' | 'deactivate') =>
+    decideAccessKeys({
+      userName: 'alice',
+      keys,
+      createdKeyId: 'AKIAFOREIGN',
+      now: NOW,
+      maxKeyAgeDays: MAX,
+      foreign,
+      ...(foreignKeyAction === undefined ? {} : { foreignKeyAction }),
+    });
+
+  it('alerts, naming the caller and the owner, when there is nothing else to do', () => {
+    expect(decideForeign([key('AKIAFOREIGN', 0)])).toEqual({
+      kind: 'alert',
+      summary: 'access key of user alice created by another principal',
+      reason:
+        'arn:aws:iam::1:user/mallory created access key AKIAFOREIGN of user alice: a key made for someone else; check with its owner; ForeignKeyAction=deactivate makes iam-warden deactivate such keys',
+    });
+  });
+
+  it('deactivates the foreign key when told to, with its age', () => {
+    expect(decideForeign([key('AKIAFOREIGN', 0)], 'deactivate')).toEqual({
+      kind: 'act',
+      action: {
+        kind: 'deactivate-keys',
+        userName: 'alice',
+        keys: [{ accessKeyId: 'AKIAFOREIGN', createDate: NOW.toISOString(), ageDays: 0 }],
+      },
+      reason:
+        'arn:aws:iam::1:user/mallory created access key AKIAFOREIGN of user alice: a key made for someone else',
+    });
+  });
+
+  it('deactivates old keys and says who made the new one, leaving it active in alert mode', () => {
+    const plan = decideForeign([key('AKIAFOREIGN', 0), key('AKIAOLD', 200 * DAY_MS)]);
+
+    expect(plan).toMatchObject({
+      kind: 'act',
+      action: { keys: [{ accessKeyId: 'AKIAOLD' }] },
+      reason:
+        'active access key older than 90 days: AKIAOLD (200 days); arn:aws:iam::1:user/mallory created access key AKIAFOREIGN of user alice: a key made for someone else',
+    });
+  });
+
+  it('deactivates both the old keys and the foreign one, each once', () => {
+    const plan = decideForeign([key('AKIAOLD', 200 * DAY_MS), key('AKIAFOREIGN', 0)], 'deactivate');
+
+    expect(plan).toMatchObject({
+      action: { keys: [{ accessKeyId: 'AKIAOLD' }, { accessKeyId: 'AKIAFOREIGN' }] },
+    });
+  });
+
+  it('deactivates a reactivated foreign key that is also old only once', () => {
+    const plan = decideAccessKeys({
+      userName: 'alice',
+      keys: [key('AKIAFOREIGN', 200 * DAY_MS)],
+      now: NOW,
+      maxKeyAgeDays: MAX,
+      foreign: { ...foreign, verb: 'reactivated' },
+      foreignKeyAction: 'deactivate',
+    });
+
+    expect(plan).toMatchObject({ kind: 'act', action: { keys: [{ accessKeyId: 'AKIAFOREIGN' }] } });
+  });
+
+  it('still alerts when the foreign key is no longer active, saying so', () => {
+    const plan = decideForeign([key('AKIAFOREIGN', 0, 'Inactive')], 'deactivate');
+
+    expect(plan).toMatchObject({ kind: 'alert', reason: expect.stringMatching(/it is no longer active$/) });
+  });
+
+  it('alerts without a key ID when the record has none', () => {
+    const plan = decideAccessKeys({
+      userName: 'alice',
+      keys: [],
+      now: NOW,
+      maxKeyAgeDays: MAX,
+      foreign: { ...foreign, accessKeyId: undefined },
+      foreignKeyAction: 'deactivate',
+    });
+
+    expect(plan).toMatchObject({
+      kind: 'alert',
+      reason: expect.stringContaining('access key (ID not recorded)'),
+    });
+  });
+});

@@ -227,3 +227,37 @@ describe('decideRestore of a deleted inline policy', () => {
     expect(plan).toEqual({ kind: 'refuse', reason: 'user alice no longer exists' });
   });
 });
+
+describe('decideRestore of a quarantine', () => {
+  const QUARANTINE: Action = {
+    kind: 'quarantine',
+    principalType: 'user',
+    principalName: 'mallory',
+    policyArn: 'arn:aws:iam::123456789012:policy/iam-warden-quarantine',
+  };
+
+  it('detaches the deny-all policy while it is attached', () => {
+    const current: CurrentState = { kind: 'quarantine', attachedPolicyArns: [ADMIN, QUARANTINE.policyArn] };
+
+    expect(decideRestore(record(QUARANTINE), current)).toEqual({
+      kind: 'restore',
+      action: QUARANTINE,
+      already: [],
+    });
+  });
+
+  it('has nothing to do when the policy was detached already', () => {
+    expect(decideRestore(record(QUARANTINE), { kind: 'quarantine', attachedPolicyArns: [ADMIN] })).toEqual({
+      kind: 'restore',
+      action: undefined,
+      already: ['user mallory is no longer quarantined'],
+    });
+  });
+
+  it('refuses when the principal is gone', () => {
+    expect(decideRestore(record(QUARANTINE), { kind: 'quarantine', attachedPolicyArns: undefined })).toEqual({
+      kind: 'refuse',
+      reason: 'user mallory no longer exists',
+    });
+  });
+});
