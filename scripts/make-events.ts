@@ -235,6 +235,10 @@ const LOCAL_ENV: Readonly<Record<string, string>> = {
   // Used only if the template passes them; the same values as lib/config.ts's defaults or `lib/local`'s names.
   IDEMPOTENCY_TABLE: 'iam-warden-idempotency',
   EXEMPT_TAG_KEY: '',
+  EXEMPT_TAG_VALUE: 'true',
+  FOREIGN_KEY_ACTION: 'alert',
+  REPEAT_OFFENDER_ACTION: 'alert',
+  QUARANTINE_POLICY_ARN: 'arn:aws:iam::123456789012:policy/iam-warden-quarantine',
   RESTORE_GRACE_HOURS: '24',
   REPEAT_LIMIT: '3',
   REPEAT_WINDOW_HOURS: '24',

@@ -6,6 +6,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreatePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -52,6 +53,23 @@ export function localClientConfig({ endpoint, region = DEFAULT_REGION }: LocalEn
   return { endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 }
 
+/** The deny-all policy `RepeatOffenderAction: quarantine` attaches, as the stack's `QuarantinePolicy`. */
+export const QUARANTINE_POLICY_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'DenyEverything', Effect: 'Deny', Action: '*', Resource: '*' }],
+});
+
+async function createQuarantinePolicy(iam: IAMClient): Promise<string> {
+  const { Policy } = await iam.send(
+    new CreatePolicyCommand({
+      PolicyName: 'iam-warden-quarantine',
+      PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
+    }),
+  );
+  if (Policy?.Arn === undefined) throw new IamWardenError('CreatePolicy returned no Arn');
+  return Policy.Arn;
+}
+
 /**
  * Creates what the iam-warden functions need on a fresh (or reset) emulator: the notifications topic with an
  * SQS tap, the audit and idempotency tables, an EventBridge rule copying `iam-warden` events to a results tap,
@@ -64,6 +82,7 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
   const sqs = new SQSClient(config);
   const dynamodb = new DynamoDBClient(config);
   const events = new EventBridgeClient(config);
+  const iam = new IAMClient(config);
   try {
     const { TopicArn: topicArn } = await sns.send(
       new CreateTopicCommand({ Name: 'iam-warden-notifications' }),
@@ -148,6 +167,8 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
       }),
     );
 
+    const quarantinePolicyArn = await createQuarantinePolicy(iam);
+
     return {
       env: {
         AWS_ENDPOINT_URL: options.endpoint,
@@ -158,6 +179,7 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
         AUDIT_TABLE,
         IDEMPOTENCY_TABLE,
         EVENT_BUS_NAME: 'default',
+        QUARANTINE_POLICY_ARN: quarantinePolicyArn,
       },
       notificationsQueueUrl: notifications.url,
       resultsQueueUrl: results.url,
@@ -165,7 +187,7 @@ export async function provisionLocal(options: LocalEndpoint): Promise<LocalResou
       topicArn,
     };
   } finally {
-    for (const client of [sns, sqs, dynamodb, events]) client.destroy();
+    for (const client of [sns, sqs, dynamodb, events, iam]) client.destroy();
   }
 }
 

@@ -157,6 +157,8 @@ export class Evaluator {
         return this.getAtt(name, 'Arn');
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${accountId}/${this.physicalName(name)}`;
+      case 'AWS::IAM::ManagedPolicy':
+        return `arn:${partition}:iam::${accountId}:policy/${this.physicalName(name)}`;
       default:
         return this.physicalName(name);
     }

@@ -7,12 +7,25 @@ import { checkRoles, type RoleExpectations, type SimulatedRequest, simulate } fr
  * Exactly the IAM actions each function's role may be granted, under any parameter values. A function
  * added to the template without an entry here fails `checkRoles` with a message saying so.
  */
+/** RepeatOffenderAction=quarantine: each event function may attach the stack's deny-all policy, and only it. */
+const QUARANTINE = ['iam:AttachUserPolicy', 'iam:AttachRolePolicy'];
+
 const EXPECTED: RoleExpectations = {
-  AccessKeysFunction: { iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListUserTags'] },
-  AdminPolicyFunction: {
-    iamActions: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:DetachRolePolicy', 'iam:ListRoleTags'],
+  AccessKeysFunction: {
+    iamActions: ['iam:ListAccessKeys', 'iam:UpdateAccessKey', 'iam:ListUserTags', ...QUARANTINE],
   },
-  InlinePolicyFunction: { iamActions: ['iam:GetUserPolicy', 'iam:DeleteUserPolicy', 'iam:ListUserTags'] },
+  AdminPolicyFunction: {
+    iamActions: [
+      'iam:GetRole',
+      'iam:ListAttachedRolePolicies',
+      'iam:DetachRolePolicy',
+      'iam:ListRoleTags',
+      ...QUARANTINE,
+    ],
+  },
+  InlinePolicyFunction: {
+    iamActions: ['iam:GetUserPolicy', 'iam:DeleteUserPolicy', 'iam:ListUserTags', ...QUARANTINE],
+  },
   SweepFunction: {
     iamActions: [
       'iam:GenerateCredentialReport',
@@ -200,6 +213,33 @@ describe('IAM roles of the transformed template', () => {
     await expect(simulate(template, 'SweepFunction', request('iam:ListRoleTags', ROLE), scope)).resolves.toBe(
       'Allowed',
     );
+  });
+
+  it('lets the event functions attach the quarantine policy, and no other, only when quarantine is on', async () => {
+    const quarantine = `arn:aws:iam::${ACCOUNT}:policy/${DEFAULT_SCOPE.stackName}-QuarantinePolicy`;
+    const on = { ...DEFAULT_SCOPE, parameters: { RepeatOffenderAction: 'quarantine' } };
+    const attach = (action: string, resource: string, policyArn: string) =>
+      request(action, resource, { 'iam:PolicyARN': policyArn });
+    for (const fn of ['AccessKeysFunction', 'AdminPolicyFunction', 'InlinePolicyFunction']) {
+      await expect(
+        simulate(template, fn, attach('iam:AttachUserPolicy', USER, quarantine), on),
+      ).resolves.toBe('Allowed');
+      await expect(
+        simulate(template, fn, attach('iam:AttachRolePolicy', ROLE, quarantine), on),
+      ).resolves.toBe('Allowed');
+      await expect(simulate(template, fn, attach('iam:AttachUserPolicy', USER, ADMIN), on)).resolves.not.toBe(
+        'Allowed',
+      );
+      await expect(
+        simulate(template, fn, attach('iam:AttachRolePolicy', ROLE, READ_ONLY), on),
+      ).resolves.not.toBe('Allowed');
+      await expect(
+        simulate(template, fn, attach('iam:AttachUserPolicy', USER, quarantine)),
+      ).resolves.not.toBe('Allowed');
+    }
+    await expect(
+      simulate(template, 'SweepFunction', attach('iam:AttachUserPolicy', USER, quarantine), on),
+    ).resolves.not.toBe('Allowed');
   });
 
   it('detaches AdministratorAccess in the China partition too', async () => {
