@@ -228,9 +228,10 @@ describe('access-keys handler against moto', () => {
     ]);
   });
 
-  it("makes no IAM call when iam-warden's own role reactivates a key (loop guard)", async () => {
+  it("makes no IAM call for iam-warden's own kind of write (a key set Inactive by its role: the loop guard)", async () => {
     const { oldKey, createdKey } = await userWithTwoKeys('ak-own-role');
     const event = updateAccessKeyEvent('ak-own-role', oldKey, 'iam-warden-own-update-access-key');
+    Object.assign(event.detail.requestParameters ?? {}, { status: 'Inactive' });
     const ownRoleArn = String(
       (event.detail.userIdentity.sessionContext as { sessionIssuer: { arn: string } }).sessionIssuer.arn,
     );
@@ -243,7 +244,7 @@ describe('access-keys handler against moto', () => {
 
     expect(decision).toMatchObject({
       outcome: 'ignored',
-      reason: `made by iam-warden's own role ${ownRoleArn}`,
+      reason: `iam-warden's own UpdateAccessKey by its role ${ownRoleArn}`,
     });
     expect(iam.sent).toEqual([]);
     expect(await keyStatuses('ak-own-role')).toEqual({ [oldKey]: 'Active', [createdKey]: 'Active' });
@@ -251,5 +252,28 @@ describe('access-keys handler against moto', () => {
     expect((await readResults(resources)).map((result) => result.detail)).toEqual([
       expect.objectContaining({ outcome: 'ignored', eventName: 'UpdateAccessKey' }),
     ]);
+  });
+
+  it("remediates a key reactivated by iam-warden's own role as a CRITICAL hijack, not a loop", async () => {
+    const { oldKey, createdKey } = await userWithTwoKeys('ak-hijacked-role');
+    const event = updateAccessKeyEvent('ak-hijacked-role', oldKey, 'iam-warden-own-update-access-key');
+    const ownRoleArn = String(
+      (event.detail.userIdentity.sessionContext as { sessionIssuer: { arn: string } }).sessionIssuer.arn,
+    );
+    const { invoke, iam } = invoker(accessKeysRule, resources, clients, {
+      clock: in100Days,
+      env: { OWN_ROLE_ARNS: ownRoleArn },
+    });
+
+    const decision = await invoke(event);
+
+    expect(decision).toMatchObject({ outcome: 'remediated', critical: { title: expect.any(String) } });
+    expect(iam.writes()).toEqual(['UpdateAccessKey']);
+    expect(await keyStatuses('ak-hijacked-role')).toEqual({ [oldKey]: 'Inactive', [createdKey]: 'Active' });
+    const notifications = await readNotifications(resources);
+    expect(notifications.map((notification) => notification.subject)).toEqual([
+      "iam-warden: CRITICAL UpdateAccessKey by iam-warden's own role: deactivated 1 old access key of user ak-hijacked-role",
+    ]);
+    expect(notifications[0]?.message).toContain(`made by iam-warden's own role ${ownRoleArn}`);
   });
 });

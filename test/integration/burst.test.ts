@@ -108,10 +108,12 @@ const EXPECTED: Record<Kind, Outcome> = {
   'service-linked': 'skipped',
   'exempt-role': 'skipped',
   repeat: 'remediated',
-  'repeat-escalated': 'alert',
+  // Past the limit still remediated: the escalation changes the message, not what is done.
+  'repeat-escalated': 'remediated',
   // Dead-lettered by the burst, then remediated by the redrive.
   poisoned: 'remediated',
-  'own-role': 'ignored',
+  // A grant by iam-warden's own role is a hijack, not a loop: remediated, CRITICAL.
+  'own-role': 'remediated',
   'failed-call': 'ignored',
 };
 
@@ -298,7 +300,7 @@ async function seed(): Promise<{ independent: BurstEvent[]; chains: BurstEvent[]
   });
   plan(20, async (i) => {
     const role = `exempt${i}${LEGAL}role`;
-    await createRole(role, [{ Key: EXEMPT_TAG_KEY, Value: 'approved by security' }]);
+    await createRole(role, [{ Key: EXEMPT_TAG_KEY, Value: 'true' }]);
     await attachAdmin(role);
     return { kind: 'exempt-role', rule: 'admin-policy', event: attachRolePolicyEvent(role), target: role };
   });
@@ -356,7 +358,7 @@ async function seed(): Promise<{ independent: BurstEvent[]; chains: BurstEvent[]
       target: serviceLinked,
     });
   }
-  // A pipeline re-attaching AdministratorAccess: remediated REPEAT_LIMIT times, then escalated.
+  // A pipeline re-attaching AdministratorAccess: remediated every time, escalated once past REPEAT_LIMIT.
   const chains = chainRoles.map((role) =>
     Array.from({ length: REPEAT_LIMIT + 1 }, (_, step) => ({
       kind: step < REPEAT_LIMIT ? ('repeat' as const) : ('repeat-escalated' as const),
@@ -629,10 +631,12 @@ describe('a burst of 1,000 IAM events with throttling, dropped connections and d
         }
         default: {
           const attached = await attachedTo(item.target);
-          // Detached: plain roles. Never attached: the failed call. Attached still: the designated, reserved and
-          // exempt roles, the loop guard's, the pipelines' (re-attached before their escalated step) and the
-          // poisoned ones (until the redrive).
-          const keeps = !['admin-role', 'failed-call'].includes(item.kind);
+          // Detached: plain roles, the pipelines' (every step, the escalated one too) and those attached by
+          // iam-warden's own role (a hijack). Never attached: the failed call. Attached still: the designated,
+          // reserved and exempt roles and the poisoned ones (until the redrive).
+          const keeps = !['admin-role', 'failed-call', 'repeat', 'repeat-escalated', 'own-role'].includes(
+            item.kind,
+          );
           if (attached.includes(ADMINISTRATOR_ACCESS) !== keeps) {
             wrong.push(`${item.kind} ${item.target}: ${attached.join(', ') || 'nothing attached'}`);
           }

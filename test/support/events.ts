@@ -81,9 +81,25 @@ export function calledByRole(event: IamEventEnvelope, roleArn: string): IamEvent
   return event;
 }
 
-/** `events/create-access-key.json` for `userName`, naming `accessKeyId` as the key it created. */
+/** Make the caller the IAM user `userName` of moto's account. */
+export function calledByUser(event: IamEventEnvelope, userName: string): IamEventEnvelope {
+  event.detail.userIdentity = {
+    type: 'IAMUser',
+    principalId: 'AIDAEXAMPLEUSERID',
+    arn: `arn:aws:iam::${MOTO_ACCOUNT}:user/${userName}`,
+    accountId: MOTO_ACCOUNT,
+    accessKeyId: 'AKIAEXAMPLECALLER',
+    userName,
+  };
+  return event;
+}
+
+/**
+ * `events/create-access-key.json` for `userName`, naming `accessKeyId` as the key it created, made by that user
+ * itself (as in the sample); `calledByUser` makes someone else the caller.
+ */
 export function createAccessKeyEvent(userName: string, accessKeyId: string): IamEventEnvelope {
-  const event = sampleEvent('create-access-key');
+  const event = calledByUser(sampleEvent('create-access-key'), userName);
   event.detail.requestParameters = { userName };
   const accessKey = event.detail.responseElements?.accessKey as Record<string, unknown>;
   Object.assign(accessKey, { accessKeyId, userName });
