@@ -30,14 +30,6 @@ type ActPlan = Extract<Plan, { kind: 'act' }>;
 type Base = Omit<Decision, 'outcome' | 'reason'> & { readonly resource: Resource };
 
 /**
- * The partition of the account (`arn:aws-cn:...`), read from the resource's ARN when known (the sweep, whose
- * actor has no ARN), else from the caller's.
- */
-function partitionOf(trigger: Trigger, resource: Resource): string {
-  return /^arn:(aws[\w-]*):/.exec(resource.arn ?? trigger.actor.arn)?.[1] ?? 'aws';
-}
-
-/**
  * Why a change must not be acted on, decided from the event alone, or undefined. The loop guard compares the
  * role behind the caller's session with iam-warden's own roles; the rule patterns also never match our own
  * writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`).
@@ -201,7 +193,7 @@ export async function conclude(
       break;
   }
   const id = remediationId(rule, trigger.eventId);
-  const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger, resource));
+  const resourceArn = resourceArnOf(resource, trigger.account, deps.config.partition);
   let guard: Guard;
   try {
     guard = await checkGuards(deps, rule, id, resource, resourceArn, plan.action);

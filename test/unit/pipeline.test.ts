@@ -969,3 +969,48 @@ describe('handleEvent: events it must not act on', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 });
+
+describe('handleEvent: partitions', () => {
+  const PARTITIONS = [
+    ['aws', 'us-east-1'],
+    ['aws-cn', 'cn-north-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+  ] as const;
+
+  /** An AttachRolePolicy of the partition's AdministratorAccess, made by CloudFormation: no caller ARN. */
+  function byService(partition: string) {
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.userIdentity = { type: 'AWSService', invokedBy: 'cloudformation.amazonaws.com' };
+    requestOf(event).policyArn = `arn:${partition}:iam::aws:policy/AdministratorAccess`;
+    return event;
+  }
+
+  it.each(PARTITIONS)(
+    "files a change made by an AWS service under the deployment's partition (%s), where grace is looked up",
+    async (partition, region) => {
+      role('new-role', '/', [`arn:${partition}:iam::aws:policy/AdministratorAccess`]);
+      const deps = testDeps({ env: { TOPIC_ARN: `arn:${partition}:sns:${region}:123456789012:iam-warden` } });
+
+      const decision = await handleEvent(adminPolicyRule, deps, byService(partition));
+
+      const arn = `arn:${partition}:iam::123456789012:role/new-role`;
+      expect(decision.outcome).toBe('remediated');
+      expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+        IndexName: 'byResource',
+        ExpressionAttributeValues: expect.objectContaining(attributes({ ':arn': arn })),
+      });
+      expect(auditPut().resourceArn).toBe(arn);
+    },
+  );
+
+  it("takes the account from the event and the partition from the deployment, not from the caller's ARN", async () => {
+    role('new-role');
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.recipientAccountId = '210987654321';
+    const deps = testDeps({ env: { TOPIC_ARN: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:iam-warden' } });
+
+    await handleEvent(adminPolicyRule, deps, event);
+
+    expect(auditPut().resourceArn).toBe('arn:aws-us-gov:iam::210987654321:role/new-role');
+  });
+});
