@@ -1014,3 +1014,101 @@ describe('handleEvent: partitions', () => {
     expect(auditPut().resourceArn).toBe('arn:aws-us-gov:iam::210987654321:role/new-role');
   });
 });
+
+describe('handleEvent: informational nulls', () => {
+  /** A null in every field no decision rests on, at once, as some real records carry them. */
+  function withNulls<T extends ReturnType<typeof sampleEvent>>(event: T): T {
+    const identity = event.detail.userIdentity as Record<string, unknown>;
+    Object.assign(identity, { userName: null, invokedBy: null, principalId: null, accountId: 7 });
+    Object.assign(event.detail, {
+      userAgent: null,
+      sourceIPAddress: null,
+      awsRegion: null,
+      eventVersion: 1.08,
+      errorMessage: null,
+    });
+    event.resources = null as never;
+    return event;
+  }
+
+  it.each([
+    ['all of them', (event: ReturnType<typeof sampleEvent>) => withNulls(event)],
+    [
+      'a null userName',
+      (event: ReturnType<typeof sampleEvent>) => {
+        (event.detail.userIdentity as Record<string, unknown>).userName = null;
+        return event;
+      },
+    ],
+    [
+      'a null sessionContext',
+      (event: ReturnType<typeof sampleEvent>) => {
+        (event.detail.userIdentity as Record<string, unknown>).sessionContext = null;
+        return event;
+      },
+    ],
+    [
+      'a null userAgent',
+      (event: ReturnType<typeof sampleEvent>) => {
+        event.detail.userAgent = null;
+        return event;
+      },
+    ],
+  ])('detaches AdministratorAccess from an event with %s, instead of rejecting it', async (_what, spoil) => {
+    role('new-role');
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps(),
+      spoil(sampleEvent('attach-role-policy-admin')),
+    );
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+  });
+
+  it("deactivates another user's old key when the caller's userName is null: the owner is in requestParameters", async () => {
+    keys('user1', [
+      ['ABCDEFG', FRESH],
+      ['AKIAOLDKEY', OLD],
+    ]);
+
+    const decision = await handleEvent(
+      accessKeysRule,
+      testDeps(),
+      withNulls(sampleEvent('create-access-key')),
+    );
+
+    expect(decision).toMatchObject({ outcome: 'remediated', resource: { type: 'user', name: 'user1' } });
+    expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a number', 12345],
+  ])(
+    "rejects, with no IAM call, a user's key for itself whose userName is %s: the owner is then unknown",
+    async (_what, userName) => {
+      const event = sampleEvent('create-access-key');
+      Object.assign(event.detail.userIdentity, { type: 'IAMUser', userName });
+      event.detail.requestParameters = null;
+
+      const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+      expect(decision.outcome).toBe('rejected');
+      expect(decision.reason).toContain('userName');
+      expect(iam.calls()).toHaveLength(0);
+    },
+  );
+
+  it('still rejects a null errorCode, with no IAM call: a failed call must not pass for a successful one', async () => {
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.errorCode = null as never;
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), event);
+
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.reason).toContain('detail.errorCode');
+    expect(iam.calls()).toHaveLength(0);
+  });
+});
