@@ -71,11 +71,24 @@ export function remediationId(rule: RuleName, triggerId: string): string {
   return `rem-${createHash('sha256').update(`${rule}\n${triggerId}`).digest('hex').slice(0, 20)}`;
 }
 
-/** The pathless ARN iam-warden files a resource under. */
-export function resourceArnOf(resource: Resource, account: string, partition = 'aws'): string {
+/**
+ * The pathless ARN iam-warden files a resource under: the deployment's partition (`Config.partition`) and the
+ * account of the event or sweep. Every writer and reader of the `byResource` index builds it here, so records,
+ * grace lookups, history and restore agree in every partition.
+ */
+export function resourceArnOf(resource: Resource, account: string, partition: string): string {
   return resource.type === 'root'
     ? `arn:${partition}:iam::${account}:root`
     : `arn:${partition}:iam::${account}:${resource.type}/${resource.name}`;
+}
+
+/**
+ * A resource ARN of the audit table moved to `partition`. Versions before the partition came from the
+ * deployment filed changes made by AWS services (no caller ARN) under `arn:aws:` in every partition; a restore
+ * of such a record is filed under the deployment's partition, where the restore's own event looks for it.
+ */
+export function inPartition(resourceArn: string, partition: string): string {
+  return resourceArn.replace(/^arn:[\w-]+:/, `arn:${partition}:`);
 }
 
 /**

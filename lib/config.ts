@@ -35,6 +35,13 @@ export const DEFAULT_ADMIN_ROLE_PATTERNS: readonly string[] = Object.freeze([
 export interface Config {
   /** SNS topic for people. */
   readonly topicArn: string;
+  /**
+   * The deployment's partition (`aws`, `aws-cn`, `aws-us-gov`...), read from `TOPIC_ARN`: the stack creates the
+   * topic, so it is in the partition the functions run in. Audit records, grace lookups, history and restore
+   * file resources under `arn:<partition>:iam::<account>:...`; it is never guessed from an event, whose caller
+   * may have no ARN (a change made by an AWS service).
+   */
+  readonly partition: string;
   /** DynamoDB table holding the before-state of every change (see lib/audit.ts). */
   readonly auditTable: string;
   /** DynamoDB table for Powertools idempotency; unset disables idempotency (local one-off runs). */
@@ -98,8 +105,11 @@ function number(options: { min: number; max: number; fallback: number; whole?: b
   return z._default(schema, options.fallback);
 }
 
+/** An SNS topic ARN; its first group is the partition. */
+const TOPIC_ARN = /^arn:(aws[\w-]*):sns:/;
+
 const envSchema = z.object({
-  TOPIC_ARN: z.string().check(z.regex(/^arn:aws[\w-]*:sns:/, 'must be an SNS topic ARN')),
+  TOPIC_ARN: z.string().check(z.regex(TOPIC_ARN, 'must be an SNS topic ARN')),
   AUDIT_TABLE: z.string().check(z.minLength(3, 'must name a DynamoDB table')),
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.minLength(3, 'must name a DynamoDB table'))),
   EVENT_BUS_NAME: z._default(z.string().check(z.minLength(1)), 'default'),
@@ -167,8 +177,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       'invalid iam-warden configuration: QUARANTINE_POLICY_ARN: must be set when REPEAT_OFFENDER_ACTION is quarantine',
     );
   }
+  const partition = TOPIC_ARN.exec(e.TOPIC_ARN)?.[1];
+  // Unreachable (the schema checked the pattern), but no partition is ever assumed.
+  if (partition === undefined)
+    throw new ConfigError('invalid iam-warden configuration: TOPIC_ARN: no partition');
   return Object.freeze({
     topicArn: e.TOPIC_ARN,
+    partition,
     auditTable: e.AUDIT_TABLE,
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     eventBusName: e.EVENT_BUS_NAME,

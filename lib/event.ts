@@ -10,50 +10,100 @@ import './zod.js';
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  */
 
+/**
+ * What a decision needs and what it does not. A record is rejected only for a field a decision rests on; every
+ * other field is read leniently, so a `null` (or a number where a string is usual) in, say, `userAgent` does not
+ * leave a valid change standing until the sweep.
+ *
+ * Strict (absent is fine, anything but a string rejects the event), because a wrong value could steer an IAM
+ * write or hide one: `eventName` (which rule), `eventID` (the idempotency key: one action per change),
+ * `errorCode` (a failed call is ignored), `recipientAccountId` (the account records are filed under),
+ * `userIdentity.type` (the root user is told by it) and `userIdentity.arn` and `sessionContext.sessionIssuer.arn`
+ * (who made the change: the loop guard compares them with iam-warden's own roles). The rules read
+ * `requestParameters` with their own strict schemas (lib/rules).
+ *
+ * Lenient (see `informational`): everything only shown to people or kept for the record, and the containers
+ * around the strict fields (`sessionContext`, `sessionIssuer`, `resources`): read as absent when not a string
+ * (or not an object/array). `userIdentity.userName` is lenient here although the access-keys rule may take it as
+ * the key's owner (a `CreateAccessKey` an IAM user makes for itself): a non-string is read as absent, never
+ * coerced, so the rule then requires `requestParameters.userName` or rejects the event, and a present value is
+ * held to IAM's name pattern there. A decision that compares the caller with someone must take an absent
+ * `userName` as unknown, never as "someone else".
+ */
+
+/**
+ * A field no decision rests on: a string is kept; anything else (`null`, a number, an object) reads as absent.
+ * Never `String(value)`: a number turned into a name could name a real user.
+ */
+const informational = z.optional(
+  z.pipe(
+    z.unknown(),
+    z.transform((value) => (typeof value === 'string' ? value : undefined)),
+  ),
+);
+
+/** A container no decision needs as such (`sessionContext`): an object is read with `schema`, anything else is absent. */
+function lenientObject<T extends z.ZodMiniType>(schema: T) {
+  return z.optional(
+    z.pipe(
+      z.transform((value: unknown): unknown =>
+        typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined,
+      ),
+      z.optional(schema),
+    ),
+  );
+}
+
 const sessionIssuer = z.looseObject({
-  type: z.optional(z.string()),
+  type: informational,
   arn: z.optional(z.string()),
-  userName: z.optional(z.string()),
+  userName: informational,
 });
 
 export const userIdentitySchema = z.looseObject({
   type: z.optional(z.string()),
-  principalId: z.optional(z.string()),
+  principalId: informational,
   arn: z.optional(z.string()),
-  accountId: z.optional(z.string()),
-  userName: z.optional(z.string()),
-  invokedBy: z.optional(z.string()),
-  sessionContext: z.optional(z.looseObject({ sessionIssuer: z.optional(sessionIssuer) })),
+  accountId: informational,
+  userName: informational,
+  invokedBy: informational,
+  sessionContext: lenientObject(z.looseObject({ sessionIssuer: lenientObject(sessionIssuer) })),
 });
 
 const parameters = z.nullish(z.record(z.string(), z.unknown()));
 
 export const cloudTrailDetailSchema = z.looseObject({
-  eventVersion: z.optional(z.string()),
+  eventVersion: informational,
   userIdentity: userIdentitySchema,
   eventTime: z.string().check(z.minLength(1)),
   eventSource: z.literal('iam.amazonaws.com'),
   eventName: z.string().check(z.minLength(1)),
-  awsRegion: z.optional(z.string()),
-  sourceIPAddress: z.optional(z.string()),
-  userAgent: z.optional(z.string()),
+  awsRegion: informational,
+  sourceIPAddress: informational,
+  userAgent: informational,
   requestParameters: parameters,
   responseElements: parameters,
   errorCode: z.optional(z.string()),
-  errorMessage: z.optional(z.string()),
+  errorMessage: informational,
   eventID: z.optional(z.string()),
   recipientAccountId: z.optional(z.string()),
 });
 
 export const iamEventSchema = z.looseObject({
-  version: z.optional(z.string()),
+  version: informational,
   id: z.string().check(z.minLength(1)),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   source: z.literal('aws.iam'),
   account: z.string().check(z.minLength(1)),
   time: z.string().check(z.minLength(1)),
   region: z.string().check(z.minLength(1)),
-  resources: z.optional(z.array(z.unknown())),
+  // Never read: EventBridge fills it for some services, and IAM's events leave it empty.
+  resources: z.optional(
+    z.pipe(
+      z.unknown(),
+      z.transform((value) => (Array.isArray(value) ? (value as unknown[]) : undefined)),
+    ),
+  ),
   detail: cloudTrailDetailSchema,
 });
 

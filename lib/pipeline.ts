@@ -38,14 +38,6 @@ type ActPlan = Extract<Plan, { kind: 'act' }>;
 type Base = Omit<Decision, 'outcome' | 'reason'> & { readonly resource: Resource };
 
 /**
- * The partition of the account (`arn:aws-cn:...`), read from the resource's ARN when known (the sweep, whose
- * actor has no ARN), else from the caller's.
- */
-function partitionOf(trigger: Trigger, resource: Resource): string {
-  return /^arn:(aws[\w-]*):/.exec(resource.arn ?? trigger.actor.arn)?.[1] ?? 'aws';
-}
-
-/**
  * Why a change must not be acted on, decided from the event alone, or undefined. The rule patterns never match
  * iam-warden's own writes (`UpdateAccessKey` to `Inactive`, `DetachRolePolicy`, `DeleteUserPolicy`); should one
  * reach a function anyway, it is ignored here (the loop guard).
@@ -256,7 +248,7 @@ export async function conclude(
       break;
   }
   const id = remediationId(rule, trigger.eventId);
-  const resourceArn = resourceArnOf(resource, trigger.account, partitionOf(trigger, resource));
+  const resourceArn = resourceArnOf(resource, trigger.account, deps.config.partition);
   let guard: Guard;
   try {
     guard = await checkGuards(deps, rule, id, resource, resourceArn, plan.action, trigger.actor.arn);
@@ -352,7 +344,7 @@ async function quarantineRepeater(
     rule,
     mode: 'enforce',
     status: 'pending',
-    resourceArn: resourceArnOf(resource, trigger.account, partitionOf(trigger, resource)),
+    resourceArn: resourceArnOf(resource, trigger.account, deps.config.partition),
     resource,
     action,
     reason,

@@ -1,6 +1,7 @@
 import {
   type AuditEntry,
   type AuditRecord,
+  inPartition,
   type RestoreRecord,
   remediationId,
   resourceHistory,
@@ -107,7 +108,8 @@ export async function restoreRemediation(
     kind: 'restore',
     id: `rst-${remediation.id.slice(4)}`,
     createdAt: now.toISOString(),
-    resourceArn: remediation.resourceArn,
+    // Where the restore's own event (AttachRolePolicy, UpdateAccessKey, PutUserPolicy) looks for a grace period.
+    resourceArn: inPartition(remediation.resourceArn, deps.config.partition),
     restores: remediation.id,
     restoredBy,
     graceUntil: new Date(now.getTime() + deps.config.restoreGraceHours * 3_600_000).toISOString(),
@@ -144,15 +146,26 @@ export async function restoreRemediation(
 }
 
 /**
- * Audit entries, newest first: of one resource (its pathless ARN) through the `byResource` index, or of the
- * whole account (a scan; the table holds one item per remediation or restore).
+ * Audit entries, newest first: of one resource (its pathless ARN, in the deployment's partition whatever
+ * partition it is given in) through the `byResource` index, or of the whole account (a scan; the table holds
+ * one item per remediation or restore).
  */
 export async function listHistory(
   deps: Pick<Deps, 'dynamo' | 'config'>,
   filter: { resourceArn?: string; since?: string },
 ): Promise<AuditEntry[]> {
   const since = filter.since ?? '0000';
-  if (filter.resourceArn !== undefined) return resourceHistory(deps, filter.resourceArn, since);
+  if (filter.resourceArn !== undefined) {
+    const { partition } = deps.config;
+    const arn = inPartition(filter.resourceArn, partition);
+    if (partition === 'aws') return resourceHistory(deps, arn, since);
+    // Outside the aws partition, earlier versions filed changes made by AWS services under `arn:aws:`.
+    const [current, earlier] = await Promise.all([
+      resourceHistory(deps, arn, since),
+      resourceHistory(deps, inPartition(arn, 'aws'), since),
+    ]);
+    return [...current, ...earlier].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
   const entries = await readAll<AuditEntry>(deps.dynamo, {
     table: deps.config.auditTable,
     filter: 'createdAt >= :since',

@@ -478,9 +478,11 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
       count: report.badLines.length,
     });
   }
-  const arn = someArn(inventory, report);
-  const partition = /^arn:(aws[\w-]*):/.exec(arn)?.[1] ?? 'aws';
-  const account = options.account ?? /^arn:[\w-]+:iam::(\d{12}):/.exec(arn)?.[1] ?? 'unknown';
+  // The account is the scheduled event's, else the one IAM's own ARNs name (the credential report always has
+  // the root user's row); the partition is the deployment's (see lib/config.ts), as on the event path.
+  const account =
+    options.account ?? /^arn:[\w-]+:iam::(\d{12}):/.exec(someArn(inventory, report))?.[1] ?? 'unknown';
+  const { partition } = config;
   const run: Run = {
     deps: runDeps,
     iam,

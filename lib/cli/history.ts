@@ -1,4 +1,10 @@
-import type { AuditEntry, AuditRecord, RestoreRecord } from '../audit.js';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  inPartition,
+  type RestoreRecord,
+  resourceArnOf,
+} from '../audit.js';
 import { UsageError } from '../errors.js';
 import { listHistory } from '../restore.js';
 import { describeAction } from './format.js';
@@ -181,7 +187,7 @@ function plural(count: number, word: string): string {
 
 /**
  * `iam-warden history`: the audit records, newest first, as a table or (`--json`) one record per line.
- * `--resource user/NAME` is filed under the caller's account, read from STS.
+ * `--resource user/NAME` is filed under the caller's account, read from STS, in the deployment's partition.
  */
 export async function runHistory(
   options: HistoryOptions,
@@ -189,11 +195,13 @@ export async function runHistory(
   io: CommandIo,
 ): Promise<number> {
   let resourceArn: string | undefined;
-  if (options.resource?.kind === 'arn') resourceArn = options.resource.arn;
+  // Records are filed in the deployment's partition (lib/config.ts), whatever partition an ARN is given in.
+  if (options.resource?.kind === 'arn')
+    resourceArn = inPartition(options.resource.arn, deps.config.partition);
   if (options.resource?.kind === 'name') {
     const caller = await callerIdentity(deps.sts);
     const { type, name } = options.resource;
-    resourceArn = `arn:${caller.partition}:iam::${caller.account}:${type}/${name}`;
+    resourceArn = resourceArnOf({ type, name }, caller.account, deps.config.partition);
   }
   let since: string | undefined;
   if (options.since?.kind === 'at') since = options.since.time.toISOString();

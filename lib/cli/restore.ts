@@ -53,11 +53,10 @@ export function createAuditCommandDeps(setup: AuditCommandSetup = {}): AuditComm
   };
 }
 
-/** Who runs the command, as the restore record names them, and the account and partition they act in. */
+/** Who runs the command, as the restore record names them, and the account they act in. */
 export interface Caller {
   readonly arn: string;
   readonly account: string;
-  readonly partition: string;
 }
 
 /** The caller's identity (STS GetCallerIdentity needs no permission, so it works with any credentials). */
@@ -66,7 +65,7 @@ export async function callerIdentity(sts: AuditCommandDeps['sts']): Promise<Call
   if (out.Arn === undefined || out.Account === undefined) {
     throw new AwsCallError('STS GetCallerIdentity returned no ARN or account');
   }
-  return { arn: out.Arn, account: out.Account, partition: /^arn:([\w-]+):/.exec(out.Arn)?.[1] ?? 'aws' };
+  return { arn: out.Arn, account: out.Account };
 }
 
 /** ISO 8601 dates (`2025-06-01`) and date-times with a zone, as `--now` of the other commands. */

@@ -174,7 +174,7 @@ export class Evaluator {
     if (attribute !== 'Arn') return `${id}.${attribute}`;
     switch (resource.Type) {
       case 'AWS::IAM::Role':
-        return `arn:${p}:iam::${a}:role/${id}`;
+        return `arn:${p}:iam::${a}:role${String(this.resolve(resource.Properties?.Path ?? '/'))}${id}`;
       case 'AWS::SNS::Topic':
         return `arn:${p}:sns:${r}:${a}:${id}`;
       case 'AWS::SQS::Queue':

@@ -12,6 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type AuditRecord,
   beginRecord,
+  inPartition,
   type RestoreRecord,
   remediationId,
   resourceArnOf,
@@ -78,20 +79,38 @@ describe('remediationId', () => {
 
 describe('resourceArnOf', () => {
   it('files users, roles and the root user under pathless ARNs', () => {
-    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012')).toBe(
+    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012', 'aws')).toBe(
       'arn:aws:iam::123456789012:user/alice',
     );
     expect(
-      resourceArnOf({ type: 'role', name: 'ops', arn: 'arn:aws:iam::123456789012:role/x/ops' }, '1'),
+      resourceArnOf({ type: 'role', name: 'ops', arn: 'arn:aws:iam::123456789012:role/x/ops' }, '1', 'aws'),
     ).toBe('arn:aws:iam::1:role/ops');
-    expect(resourceArnOf({ type: 'root', name: 'root' }, '123456789012')).toBe(
+    expect(resourceArnOf({ type: 'root', name: 'root' }, '123456789012', 'aws')).toBe(
       'arn:aws:iam::123456789012:root',
     );
   });
 
-  it('uses the partition it is given', () => {
-    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012', 'aws-cn')).toBe(
-      'arn:aws-cn:iam::123456789012:user/alice',
+  it.each(['aws', 'aws-cn', 'aws-us-gov'])('files under the partition it is given: %s', (partition) => {
+    expect(resourceArnOf({ type: 'user', name: 'alice' }, '123456789012', partition)).toBe(
+      `arn:${partition}:iam::123456789012:user/alice`,
+    );
+    // Never the partition of an ARN the resource carries: the deployment's is the one every reader uses.
+    expect(
+      resourceArnOf({ type: 'role', name: 'ops', arn: 'arn:aws:iam::123456789012:role/ops' }, '1', partition),
+    ).toBe(`arn:${partition}:iam::1:role/ops`);
+    expect(resourceArnOf({ type: 'root', name: 'root' }, '123456789012', partition)).toBe(
+      `arn:${partition}:iam::123456789012:root`,
+    );
+  });
+});
+
+describe('inPartition', () => {
+  it.each(['aws', 'aws-cn', 'aws-us-gov'])('moves a resource ARN to %s', (partition) => {
+    expect(inPartition('arn:aws:iam::123456789012:user/alice', partition)).toBe(
+      `arn:${partition}:iam::123456789012:user/alice`,
+    );
+    expect(inPartition('arn:aws-us-gov:iam::123456789012:root', partition)).toBe(
+      `arn:${partition}:iam::123456789012:root`,
     );
   });
 });

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
 
     expect(config).toEqual({
       topicArn: MINIMAL.TOPIC_ARN,
+      partition: 'aws',
       auditTable: MINIMAL.AUDIT_TABLE,
       idempotencyTable: undefined,
       eventBusName: 'default',
@@ -117,6 +118,15 @@ describe('loadConfig', () => {
 
     expect(config).toMatchObject({ maxKeyAgeDays: 90, eventBusName: 'default' });
     expect(config.modes['access-keys']).toBe('enforce');
+  });
+
+  it.each([
+    ['aws', 'arn:aws:sns:us-east-1:123456789012:iam-warden'],
+    ['aws-cn', 'arn:aws-cn:sns:cn-north-1:123456789012:iam-warden'],
+    ['aws-us-gov', 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:iam-warden'],
+    ['aws-iso-b', 'arn:aws-iso-b:sns:us-isob-east-1:123456789012:iam-warden'],
+  ])("takes the deployment's partition %s from its topic", (partition, topicArn) => {
+    expect(loadConfig({ ...MINIMAL, TOPIC_ARN: topicArn }).partition).toBe(partition);
   });
 
   it('accepts own role ARNs in the China and GovCloud partitions', () => {

@@ -184,6 +184,101 @@ describe('parseIamEvent', () => {
   });
 });
 
+describe('parseIamEvent: informational fields', () => {
+  type Event = ReturnType<typeof sampleEvent>;
+  type Identity = Record<string, unknown> & { sessionContext: Record<string, unknown> };
+  const identity = (event: Event) => event.detail.userIdentity as Identity;
+
+  /** Fields no decision rests on, as paths a test can spoil. */
+  const INFORMATIONAL: [string, (event: Event, value: unknown) => void][] = [
+    ['userIdentity.userName', (event, value) => (identity(event).userName = value)],
+    ['userIdentity.invokedBy', (event, value) => (identity(event).invokedBy = value)],
+    ['userIdentity.principalId', (event, value) => (identity(event).principalId = value)],
+    ['userIdentity.accountId', (event, value) => (identity(event).accountId = value)],
+    ['userIdentity.sessionContext', (event, value) => (identity(event).sessionContext = value as never)],
+    [
+      'userIdentity.sessionContext.sessionIssuer',
+      (event, value) => (identity(event).sessionContext.sessionIssuer = value),
+    ],
+    [
+      'userIdentity.sessionContext.sessionIssuer.userName',
+      (event, value) =>
+        ((identity(event).sessionContext.sessionIssuer as Record<string, unknown>).userName = value),
+    ],
+    ['userAgent', (event, value) => (event.detail.userAgent = value)],
+    ['sourceIPAddress', (event, value) => (event.detail.sourceIPAddress = value)],
+    ['awsRegion', (event, value) => (event.detail.awsRegion = value)],
+    ['eventVersion', (event, value) => (event.detail.eventVersion = value)],
+    ['errorMessage', (event, value) => (event.detail.errorMessage = value)],
+    ['resources (envelope)', (event, value) => (event.resources = value as never)],
+    ['version (envelope)', (event, value) => (event.version = value as never)],
+  ];
+
+  describe.each(INFORMATIONAL)('%s', (_field, spoil) => {
+    it.each<[string, unknown]>([
+      ['null', null],
+      ['a number', 1.08],
+      ['an object', { unexpected: true }],
+    ])('reads %s as absent instead of rejecting the event', (_what, value) => {
+      const event = sampleEvent('put-user-policy');
+      spoil(event, value);
+
+      const change = parseIamEvent(event);
+
+      expect(change.eventName).toBe('PutUserPolicy');
+      expect(change.actor.arn).toBe('arn:aws:sts::123456789012:assumed-role/a-role/user.name');
+    });
+  });
+
+  it('shows nothing for a null user agent, source IP or region, and falls back to the envelope region', () => {
+    const event = sampleEvent('put-user-policy');
+    Object.assign(event.detail, { userAgent: null, sourceIPAddress: 42, awsRegion: null });
+
+    const change = parseIamEvent(event);
+
+    expect(change.actor).toMatchObject({ sourceIp: undefined, userAgent: undefined });
+    expect(change.region).toBe(event.region);
+  });
+
+  it('never turns a number into a name: a numeric userName reads as absent', () => {
+    const event = sampleEvent('create-access-key');
+    identity(event).userName = 12345;
+
+    expect(parseIamEvent(event).detail.userIdentity.userName).toBeUndefined();
+  });
+
+  it('names no issuer when sessionContext is null, and keeps the issuer of a sessionContext that has one', () => {
+    const event = sampleEvent('put-user-policy');
+    expect(parseIamEvent(event).actor.issuerArn).toBe('arn:aws:iam::123456789012:role/a-role');
+
+    identity(event).sessionContext = null as never;
+    expect(parseIamEvent(event).actor.issuerArn).toBeUndefined();
+  });
+
+  it.each<[string, (event: Event) => void, string]>([
+    ['userIdentity.arn', (event) => (identity(event).arn = null), 'detail.userIdentity.arn'],
+    ['userIdentity.arn as a number', (event) => (identity(event).arn = 7), 'detail.userIdentity.arn'],
+    ['userIdentity.type', (event) => (identity(event).type = null), 'detail.userIdentity.type'],
+    [
+      'sessionIssuer.arn',
+      (event) => ((identity(event).sessionContext.sessionIssuer as Record<string, unknown>).arn = null),
+      'detail.userIdentity.sessionContext.sessionIssuer.arn',
+    ],
+    ['eventID', (event) => (event.detail.eventID = null as never), 'detail.eventID'],
+    ['errorCode', (event) => (event.detail.errorCode = null as never), 'detail.errorCode'],
+    [
+      'recipientAccountId',
+      (event) => (event.detail.recipientAccountId = 123456789012 as never),
+      'detail.recipientAccountId',
+    ],
+  ])('still rejects a wrong %s, which a decision rests on, naming it', (_what, spoil, path) => {
+    const event = sampleEvent('put-user-policy');
+    spoil(event);
+
+    expect(invalid(event).issues.some((issue) => issue.startsWith(`${path}:`))).toBe(true);
+  });
+});
+
 describe('readParameters', () => {
   const schema = z.object({ userName: z.string().min(1), policyName: z.string().min(1) });
 

@@ -1220,3 +1220,146 @@ describe('handleEvent: grace after a restore', () => {
     });
   });
 });
+
+describe('handleEvent: partitions', () => {
+  const PARTITIONS = [
+    ['aws', 'us-east-1'],
+    ['aws-cn', 'cn-north-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+  ] as const;
+
+  /** An AttachRolePolicy of the partition's AdministratorAccess, made by CloudFormation: no caller ARN. */
+  function byService(partition: string) {
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.userIdentity = { type: 'AWSService', invokedBy: 'cloudformation.amazonaws.com' };
+    requestOf(event).policyArn = `arn:${partition}:iam::aws:policy/AdministratorAccess`;
+    return event;
+  }
+
+  it.each(PARTITIONS)(
+    "files a change made by an AWS service under the deployment's partition (%s), where grace is looked up",
+    async (partition, region) => {
+      role('new-role', '/', [`arn:${partition}:iam::aws:policy/AdministratorAccess`]);
+      const deps = testDeps({ env: { TOPIC_ARN: `arn:${partition}:sns:${region}:123456789012:iam-warden` } });
+
+      const decision = await handleEvent(adminPolicyRule, deps, byService(partition));
+
+      const arn = `arn:${partition}:iam::123456789012:role/new-role`;
+      expect(decision.outcome).toBe('remediated');
+      expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+        IndexName: 'byResource',
+        ExpressionAttributeValues: expect.objectContaining(attributes({ ':arn': arn })),
+      });
+      expect(auditPut().resourceArn).toBe(arn);
+    },
+  );
+
+  it("takes the account from the event and the partition from the deployment, not from the caller's ARN", async () => {
+    role('new-role');
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.recipientAccountId = '210987654321';
+    const deps = testDeps({ env: { TOPIC_ARN: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:iam-warden' } });
+
+    await handleEvent(adminPolicyRule, deps, event);
+
+    expect(auditPut().resourceArn).toBe('arn:aws-us-gov:iam::210987654321:role/new-role');
+  });
+});
+
+describe('handleEvent: informational nulls', () => {
+  /** A null in every field no decision rests on, at once, as some real records carry them. */
+  function withNulls<T extends ReturnType<typeof sampleEvent>>(event: T): T {
+    const identity = event.detail.userIdentity as Record<string, unknown>;
+    Object.assign(identity, { userName: null, invokedBy: null, principalId: null, accountId: 7 });
+    Object.assign(event.detail, {
+      userAgent: null,
+      sourceIPAddress: null,
+      awsRegion: null,
+      eventVersion: 1.08,
+      errorMessage: null,
+    });
+    event.resources = null as never;
+    return event;
+  }
+
+  it.each([
+    ['all of them', (event: ReturnType<typeof sampleEvent>) => withNulls(event)],
+    [
+      'a null userName',
+      (event: ReturnType<typeof sampleEvent>) => {
+        (event.detail.userIdentity as Record<string, unknown>).userName = null;
+        return event;
+      },
+    ],
+    [
+      'a null sessionContext',
+      (event: ReturnType<typeof sampleEvent>) => {
+        (event.detail.userIdentity as Record<string, unknown>).sessionContext = null;
+        return event;
+      },
+    ],
+    [
+      'a null userAgent',
+      (event: ReturnType<typeof sampleEvent>) => {
+        event.detail.userAgent = null;
+        return event;
+      },
+    ],
+  ])('detaches AdministratorAccess from an event with %s, instead of rejecting it', async (_what, spoil) => {
+    role('new-role');
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps(),
+      spoil(sampleEvent('attach-role-policy-admin')),
+    );
+
+    expect(decision.outcome).toBe('remediated');
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+  });
+
+  it("deactivates another user's old key when the caller's userName is null: the owner is in requestParameters", async () => {
+    keys('user1', [
+      ['ABCDEFG', FRESH],
+      ['AKIAOLDKEY', OLD],
+    ]);
+
+    const decision = await handleEvent(
+      accessKeysRule,
+      testDeps(),
+      withNulls(sampleEvent('create-access-key')),
+    );
+
+    expect(decision).toMatchObject({ outcome: 'remediated', resource: { type: 'user', name: 'user1' } });
+    expect(iamWrites()).toEqual(['iam:UpdateAccessKey']);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a number', 12345],
+  ])(
+    "rejects, with no IAM call, a user's key for itself whose userName is %s: the owner is then unknown",
+    async (_what, userName) => {
+      const event = sampleEvent('create-access-key');
+      Object.assign(event.detail.userIdentity, { type: 'IAMUser', userName });
+      event.detail.requestParameters = null;
+
+      const decision = await handleEvent(accessKeysRule, testDeps(), event);
+
+      expect(decision.outcome).toBe('rejected');
+      expect(decision.reason).toContain('userName');
+      expect(iam.calls()).toHaveLength(0);
+    },
+  );
+
+  it('still rejects a null errorCode, with no IAM call: a failed call must not pass for a successful one', async () => {
+    const event = sampleEvent('attach-role-policy-admin');
+    event.detail.errorCode = null as never;
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), event);
+
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.reason).toContain('detail.errorCode');
+    expect(iam.calls()).toHaveLength(0);
+  });
+});

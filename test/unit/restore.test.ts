@@ -319,6 +319,24 @@ describe('restoreRemediation', () => {
     expect(result).toEqual({ remediation: record, restore, restored: DELETE, already: [] });
   });
 
+  it.each([
+    ['aws-cn', 'cn-north-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+  ])(
+    "files the restore in the deployment's partition (%s), even for a record an earlier version filed under arn:aws",
+    async (partition, region) => {
+      recordWrites();
+      iam.on(GetRoleCommand).resolves({ Role: undefined });
+      iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+      const deps = testDeps({ env: { TOPIC_ARN: `arn:${partition}:sns:${region}:123456789012:iam-warden` } });
+
+      const result = await restoreRemediation(deps, remediation(DETACH), RESTORER);
+
+      // Where the restore's own AttachRolePolicy event, concluded in this deployment, looks for its grace period.
+      expect(result.restore.resourceArn).toBe(`arn:${partition}:iam::123456789012:role/deploy`);
+    },
+  );
+
   it('re-attaches a detached policy after recording the restore', async () => {
     const log = recordWrites();
     iam.on(GetRoleCommand).resolves({ Role: undefined });
@@ -465,6 +483,27 @@ describe('listHistory', () => {
       ScanIndexForward: false,
     });
     expect(dynamo).not.toHaveReceivedCommand(ScanCommand);
+  });
+
+  it("queries in the deployment's partition, and also the arn:aws twin earlier versions wrote there", async () => {
+    const legacy = { ...older, createdAt: '2025-04-15T00:00:00.000Z' };
+    const current = { ...newer, resourceArn: 'arn:aws-us-gov:iam::123456789012:user/alice' };
+    dynamo
+      .on(QueryCommand, {
+        ExpressionAttributeValues: attributes({ ':arn': current.resourceArn, ':since': '0000' }),
+      })
+      .resolves(itemsOutput([{ ...current }]))
+      .on(QueryCommand, {
+        ExpressionAttributeValues: attributes({ ':arn': older.resourceArn, ':since': '0000' }),
+      })
+      .resolves(itemsOutput([{ ...legacy }]));
+    const deps = testDeps({ env: { TOPIC_ARN: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:iam-warden' } });
+
+    // Given in the aws partition (as typed, or copied from an old record): looked up in the deployment's too.
+    const entries = await listHistory(deps, { resourceArn: older.resourceArn });
+
+    expect(entries).toEqual([current, legacy]);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
   });
 
   it('scans every page of the whole table and sorts newest first', async () => {

@@ -632,6 +632,31 @@ describe('runSweep', () => {
     });
   });
 
+  it.each([
+    ['aws', 'us-east-1'],
+    ['aws-cn', 'cn-north-1'],
+    ['aws-us-gov', 'us-gov-west-1'],
+  ])("files its records and the root user in the deployment's partition (%s)", async (partition, region) => {
+    const inPartition = (text: string) => text.replaceAll('arn:aws:', `arn:${partition}:`);
+    report([reportRow('<root_account>', [true, YOUNG]), reportRow('old', [true, OLD])].map(inPartition));
+    const page = detailsPage([{ name: 'old' }], []);
+    iam.on(GetAccountAuthorizationDetailsCommand).resolves({
+      ...page,
+      UserDetailList: page.UserDetailList?.map((user) => ({ ...user, Arn: inPartition(user.Arn ?? '') })),
+    });
+    liveKeys('old', [['AKIAOLD', OLD]]);
+    const deps = testDeps({ env: { TOPIC_ARN: `arn:${partition}:sns:${region}:${ACCOUNT}:iam-warden` } });
+
+    const result = await runSweep(deps, { runId: 'run-1', ...unlimited });
+
+    expect(auditRecords().map((record) => record.resourceArn)).toEqual([
+      `arn:${partition}:iam::${ACCOUNT}:user/old`,
+    ]);
+    expect(result.decisions.find((decision) => decision.resource?.type === 'root')?.resource?.arn).toBe(
+      `arn:${partition}:iam::${ACCOUNT}:root`,
+    );
+  });
+
   it('waits for the credential report while IAM generates it, with backoff', async () => {
     report([reportRow('old', [true, OLD])]);
     iam

@@ -60,11 +60,16 @@ beforeEach(() => {
   dynamo.on(ScanCommand).resolves(itemsOutput([{ ...REMEDIATION }, { ...RESTORE }]));
 });
 
-async function run(argv: string[]) {
+function run(argv: string[]) {
+  return runIn(TEST_ENV.TOPIC_ARN, argv);
+}
+
+/** Run the CLI in a deployment whose topic (hence partition) is `topicArn`. */
+async function runIn(topicArn: string | undefined, argv: string[]) {
   let stdout = '';
   let stderr = '';
   const status = await runCli(argv, {
-    env: TEST_ENV,
+    env: { ...TEST_ENV, TOPIC_ARN: topicArn },
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     clients: testClients(),
@@ -202,19 +207,39 @@ describe('iam-warden history', () => {
     ]);
   });
 
-  it("files user/NAME under the caller's partition", async () => {
+  it("files user/NAME under the caller's account and the deployment's partition", async () => {
     sts
       .on(GetCallerIdentityCommand)
-      .resolves({ Arn: 'arn:aws-cn:iam::210987654321:user/jane', Account: '210987654321' });
+      .resolves({ Arn: 'arn:aws:iam::210987654321:user/jane', Account: '210987654321' });
 
-    await run(['history', '--resource', 'role/deploy']);
+    await runIn('arn:aws-us-gov:sns:us-gov-west-1:210987654321:iam-warden', [
+      'history',
+      '--resource',
+      'role/deploy',
+    ]);
 
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
       ExpressionAttributeValues: attributes({
-        ':arn': 'arn:aws-cn:iam::210987654321:role/deploy',
+        ':arn': 'arn:aws-us-gov:iam::210987654321:role/deploy',
         ':since': '0000',
       }),
     });
+  });
+
+  it("looks an ARN up in the deployment's partition", async () => {
+    const result = await runIn('arn:aws-cn:sns:cn-north-1:123456789012:iam-warden', [
+      'history',
+      '--resource',
+      ALICE,
+    ]);
+
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: attributes({
+        ':arn': 'arn:aws-cn:iam::123456789012:user/alice',
+        ':since': '0000',
+      }),
+    });
+    expect(result.stdout).toContain('for arn:aws-cn:iam::123456789012:user/alice.');
   });
 
   it('does not ask STS when given an ARN', async () => {
