@@ -84,7 +84,7 @@ export function decideAdminPolicy(input: AdminPolicyInput): Plan {
   if (builtIn.kind === 'honoured') {
     return {
       kind: 'skip',
-      reason: `role ${role.name} is a built-in admin role of ${builtIn.builtIn.owner}, trusting ${builtIn.builtIn.trusts} as its owner creates it; ${trusted}`,
+      reason: `role ${role.name} is a built-in admin role of ${builtIn.builtIn.tool}, trusting only what the tool creates it with; ${trusted}`,
     };
   }
   if (!input.attachedPolicyArns.includes(policyArn)) {
@@ -92,7 +92,7 @@ export function decideAdminPolicy(input: AdminPolicyInput): Plan {
   }
   const refused =
     builtIn.kind === 'refused'
-      ? `; its name is that of a built-in admin role of ${builtIn.builtIn.owner}, but the exemption does not apply: ${builtIn.why} (its owner creates it trusting ${builtIn.builtIn.trusts}); ${trusted}`
+      ? `; the exemption for built-in admin roles of ${builtIn.builtIn.tool} does not apply: ${builtIn.why}; ${trusted}`
       : '';
   return {
     kind: 'act',

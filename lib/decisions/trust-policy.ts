@@ -5,7 +5,8 @@
  *
  * Only `Allow` statements admit anyone; a `Deny` can only narrow, so it is left out. A `Condition` also only
  * narrows who is admitted, never widens it: principals are listed with a mark saying they are conditional.
- * An `Allow` with `NotPrincipal` admits everyone but the principals it names, so it counts as admitting anyone.
+ * An `Allow` with `NotPrincipal` admits everyone but the principals it names, so it counts as admitting anyone
+ * (`anyone (NotPrincipal)`).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
  */
 
@@ -26,44 +27,29 @@ export type TrustPolicy =
   | { readonly ok: true; readonly principals: readonly TrustedPrincipal[] }
   | { readonly ok: false; readonly problem: string };
 
-const PRINCIPAL_TYPES: readonly PrincipalType[] = ['AWS', 'Service', 'Federated', 'CanonicalUser'];
+const PRINCIPAL_TYPES: readonly string[] = ['AWS', 'Service', 'Federated', 'CanonicalUser'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A `Principal` element's values: a string or a non-empty array of strings; undefined when it is neither. */
-function stringsOf(value: unknown): string[] | undefined {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
-    return value as string[];
-  }
-  return undefined;
-}
-
-/** The principals one `Allow` statement admits, or a problem when its `Principal` is not one IAM accepts. */
-function principalsOf(statement: Record<string, unknown>): TrustedPrincipal[] | string {
+/** The principals one `Allow` statement admits; undefined when its principal is not one IAM accepts. */
+function principalsOf(statement: Record<string, unknown>): TrustedPrincipal[] | undefined {
   const conditional = statement.Condition !== undefined;
-  if (statement.NotPrincipal !== undefined) {
-    return [{ type: 'anyone', value: 'every principal NotPrincipal does not name', conditional }];
-  }
+  if (statement.NotPrincipal !== undefined) return [{ type: 'anyone', value: 'NotPrincipal', conditional }];
   const principal = statement.Principal;
   if (principal === '*') return [{ type: 'anyone', value: '*', conditional }];
-  if (!isObject(principal) || Object.keys(principal).length === 0) {
-    return `a statement has no Principal IAM accepts (${JSON.stringify(principal) ?? 'none'})`;
-  }
+  if (!isObject(principal)) return undefined;
   const principals: TrustedPrincipal[] = [];
-  for (const [key, raw] of Object.entries(principal)) {
-    const type = PRINCIPAL_TYPES.find((known) => known === key);
-    const values = stringsOf(raw);
-    if (type === undefined || values === undefined) {
-      return `a statement names a principal IAM does not know (${JSON.stringify({ [key]: raw })})`;
-    }
+  for (const [type, raw] of Object.entries(principal)) {
+    const values: unknown[] = Array.isArray(raw) ? raw : [raw];
+    if (!PRINCIPAL_TYPES.includes(type) || values.length === 0) return undefined;
     for (const value of values) {
-      principals.push({ type: value === '*' ? 'anyone' : type, value, conditional });
+      if (typeof value !== 'string') return undefined;
+      principals.push({ type: value === '*' ? 'anyone' : (type as PrincipalType), value, conditional });
     }
   }
-  return principals;
+  return principals.length > 0 ? principals : undefined;
 }
 
 /**
@@ -71,50 +57,47 @@ function principalsOf(statement: Record<string, unknown>): TrustedPrincipal[] | 
  * principal IAM would not accept, is `ok: false`: nothing can be concluded from it.
  */
 export function parseTrustPolicy(document: string | undefined): TrustPolicy {
-  if (document === undefined || document === '')
-    return { ok: false, problem: 'the trust policy could not be read' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(document);
+    parsed = JSON.parse(document ?? '');
   } catch {
-    return { ok: false, problem: 'the trust policy is not valid JSON' };
+    return { ok: false, problem: 'its trust policy could not be read' };
   }
-  if (!isObject(parsed) || parsed.Statement === undefined) {
-    return { ok: false, problem: 'the trust policy has no Statement' };
-  }
-  const statements: unknown[] = Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement];
+  const statement = isObject(parsed) ? parsed.Statement : undefined;
+  const statements: unknown[] = Array.isArray(statement) ? statement : [statement];
   const principals: TrustedPrincipal[] = [];
-  for (const statement of statements) {
-    if (!isObject(statement) || (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')) {
-      return { ok: false, problem: 'a statement of the trust policy has no Effect of Allow or Deny' };
-    }
-    if (statement.Effect === 'Deny') continue;
-    const admitted = principalsOf(statement);
-    if (typeof admitted === 'string') return { ok: false, problem: admitted };
+  for (const item of statements) {
+    const admitted = !isObject(item)
+      ? undefined
+      : item.Effect === 'Deny'
+        ? []
+        : item.Effect === 'Allow'
+          ? principalsOf(item)
+          : undefined;
+    if (admitted === undefined)
+      return { ok: false, problem: 'its trust policy has a statement IAM would refuse' };
     principals.push(...admitted);
   }
   return { ok: true, principals };
 }
 
-/** At most this many principals are named in a message; the rest are counted. */
-const DESCRIBED_PRINCIPALS = 10;
-
-/** The principals in words for people: `AWS arn:aws:iam::111122223333:root, Service cloudformation.amazonaws.com`. */
+/**
+ * The principals in words for people, each once: `AWS arn:aws:iam::111122223333:root, Service
+ * cloudformation.amazonaws.com`. No cap is needed: IAM caps a trust policy at 2,048 characters (4,096 by quota).
+ */
 export function describeTrust(trust: TrustPolicy): string {
   if (!trust.ok) return `unknown (${trust.problem})`;
   if (trust.principals.length === 0) return 'no principal';
-  const seen = new Set<string>();
-  const named: string[] = [];
-  for (const principal of trust.principals) {
-    const text =
-      principal.type === 'anyone'
-        ? `anyone (${principal.value})`
-        : `${principal.type} ${principal.value}${principal.conditional ? ' (with a condition)' : ''}`;
-    if (!seen.has(text)) named.push(text);
-    seen.add(text);
-  }
-  const more = named.length - DESCRIBED_PRINCIPALS;
-  return more > 0 ? `${named.slice(0, DESCRIBED_PRINCIPALS).join(', ')} and ${more} more` : named.join(', ');
+  const named = [
+    ...new Set(
+      trust.principals.map((principal) =>
+        principal.type === 'anyone'
+          ? `anyone (${principal.value})`
+          : `${principal.type} ${principal.value}${principal.conditional ? ' (with a condition)' : ''}`,
+      ),
+    ),
+  ];
+  return named.join(', ');
 }
 
 /** An `AWS` principal taken apart: the account it belongs to and what it is there. */

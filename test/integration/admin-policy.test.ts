@@ -172,7 +172,7 @@ describe('admin-policy handler against moto', () => {
 
     expect(decision).toMatchObject({
       outcome: 'skipped',
-      reason: `role ${roleName} is a built-in admin role of the AWS CDK bootstrap stack (its CloudFormation execution role), trusting the CloudFormation service (cloudformation.amazonaws.com) only as its owner creates it; it trusts Service cloudformation.amazonaws.com`,
+      reason: `role ${roleName} is a built-in admin role of CDK bootstrap, trusting only what the tool creates it with; it trusts Service cloudformation.amazonaws.com`,
     });
     expect(iam.writes()).toEqual([]);
     expect(await attachedTo(roleName)).toEqual([ADMINISTRATOR_ACCESS]);
@@ -205,7 +205,7 @@ describe('admin-policy handler against moto', () => {
 
     const decision = await invoke(attachRolePolicyEvent(STACKSETS_LOOKALIKE));
 
-    const why = `the exemption does not apply: it admits AWS ${mallory}, which is not another single account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin`;
+    const why = `the exemption for built-in admin roles of StackSets (service-managed) does not apply: it admits AWS ${mallory}, not only another account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin`;
     expect(decision).toMatchObject({ outcome: 'remediated', reason: expect.stringContaining(why) });
     expect(decision.reason).toContain(`it trusts AWS ${mallory}`);
     expect(iam.writes()).toEqual(['DetachRolePolicy']);

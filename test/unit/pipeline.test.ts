@@ -743,9 +743,9 @@ describe('handleEvent: admin policy', () => {
     const decision = await handleEvent(adminPolicyRule, testDeps(), event);
 
     expect(decision.outcome).toBe('remediated');
-    expect(decision.reason).toContain('the exemption does not apply: it admits anyone (*)');
+    expect(decision.reason).toContain('does not apply: it admits anyone (*)');
     expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
-    expect(published()[0]?.Message).toContain('the exemption does not apply: it admits anyone (*)');
+    expect(published()[0]?.Message).toContain('does not apply: it admits anyone (*)');
   });
 
   it('skips a role the customer designates by ARN and names what it trusts', async () => {

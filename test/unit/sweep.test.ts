@@ -285,7 +285,7 @@ describe('runSweep', () => {
     expect(
       result.decisions.filter((decision) => decision.outcome === 'skipped').map((d) => d.reason),
     ).toEqual([
-      `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations (the role it creates in each new member account), trusting another account's root (the management account) as its owner creates it; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
+      `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations, trusting only what the tool creates it with; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
       'role AWSServiceRoleForSupport is under /aws-service-role/, which AWS manages and IAM will not let us modify',
       "inline policy fence only denies; deleting it would widen fenced's access",
     ]);

@@ -210,7 +210,7 @@ describe('decideAdminPolicy', () => {
     expect(plan).toEqual({
       kind: 'skip',
       reason:
-        'role ops-admin is a designated admin role (matches "ops-admin"); it trusts unknown (the trust policy could not be read)',
+        'role ops-admin is a designated admin role (matches "ops-admin"); it trusts unknown (its trust policy could not be read)',
     });
   });
 
@@ -221,7 +221,7 @@ describe('decideAdminPolicy', () => {
 
     expect(plan).toEqual({
       kind: 'skip',
-      reason: `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations (the role it creates in each new member account), trusting another account's root (the management account) as its owner creates it; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
+      reason: `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations, trusting only what the tool creates it with; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
     });
   });
 
@@ -241,7 +241,7 @@ describe('decideAdminPolicy', () => {
     expect(plan).toEqual({
       kind: 'act',
       action: { kind: 'detach-policy', roleName: name, policyArn: ADMIN },
-      reason: `AdministratorAccess was attached to role ${name}, which is not a designated admin role; its name is that of a built-in admin role of CloudFormation StackSets with service-managed permissions, but the exemption does not apply: it admits AWS arn:aws:iam::${MANAGEMENT}:user/mallory, which is not another single account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin (its owner creates it trusting the management account's StackSets service-linked role (role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin)); it trusts AWS arn:aws:iam::${MANAGEMENT}:user/mallory`,
+      reason: `AdministratorAccess was attached to role ${name}, which is not a designated admin role; the exemption for built-in admin roles of StackSets (service-managed) does not apply: it admits AWS arn:aws:iam::${MANAGEMENT}:user/mallory, not only another account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin; it trusts AWS arn:aws:iam::${MANAGEMENT}:user/mallory`,
     });
   });
 
@@ -249,7 +249,9 @@ describe('decideAdminPolicy', () => {
     const plan = decide(role('AWSControlTowerExecution', '/', ACCOUNT, 'aws', '{not json'));
 
     expect(plan.kind).toBe('act');
-    expect(plan.reason).toContain('the exemption does not apply: the trust policy is not valid JSON');
+    expect(plan.reason).toContain(
+      'the exemption for built-in admin roles of AWS Control Tower does not apply: its trust policy could not be read',
+    );
   });
 
   it('lets a customer designation win over a refused built-in name', () => {

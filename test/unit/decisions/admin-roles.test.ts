@@ -134,7 +134,7 @@ describe('judgeBuiltInAdminRole', () => {
     for (const [name] of AS_CREATED) {
       expect(judgeBuiltInAdminRole(role(name), parseTrustPolicy('{'))).toMatchObject({
         kind: 'refused',
-        why: 'the trust policy is not valid JSON',
+        why: 'its trust policy could not be read',
       });
     }
   });
@@ -145,7 +145,7 @@ describe('judgeBuiltInAdminRole', () => {
         { name: 'AWSControlTowerExecution', arn: '' },
         trust({ AWS: `arn:aws:iam::${MANAGEMENT}:root` }),
       ),
-    ).toEqual(expect.objectContaining({ kind: 'refused', why: 'its ARN (none) could not be read' }));
+    ).toEqual(expect.objectContaining({ kind: 'refused', why: 'its ARN is unknown' }));
   });
 
   it('accepts a condition on the principal its owner trusts: a condition only narrows', () => {
@@ -189,14 +189,14 @@ describe('judgeBuiltInAdminRole', () => {
         ),
       ).toMatchObject({
         kind: 'refused',
-        why: `it admits a principal of the role's own account ${ACCOUNT}, not of another account`,
+        why: "it admits its own account, not only another account's root",
       });
     });
 
     it('refuses principals of several accounts, naming them', () => {
       expect(
         judgeBuiltInAdminRole(role('AWSControlTowerExecution'), trust({ AWS: [MANAGEMENT, OTHER] })),
-      ).toMatchObject({ why: `it admits principals of 2 accounts (${MANAGEMENT}, ${OTHER}), not of one` });
+      ).toMatchObject({ why: 'it admits principals of 2 accounts, not of one' });
     });
 
     it('requires the principal in the role partition', () => {
@@ -281,17 +281,19 @@ describe('judgeBuiltInAdminRole', () => {
         ),
       ).toMatchObject({
         kind: 'refused',
-        why: `its name is for account ${ACCOUNT}, not this account ${OTHER}`,
+        why: `its name is for account ${ACCOUNT}, not this one`,
       });
     });
   });
 
-  it('documents every built-in: owner, what it trusts, and sources', () => {
-    for (const builtIn of BUILT_IN_ADMIN_ROLES) {
-      expect(builtIn.owner).not.toBe('');
-      expect(builtIn.trusts).not.toBe('');
-      expect(builtIn.sources.length).toBeGreaterThan(0);
-      for (const source of builtIn.sources) expect(source).toMatch(/^https:\/\//);
-    }
+  it('names the tool of every built-in', () => {
+    expect(BUILT_IN_ADMIN_ROLES.map((builtIn) => builtIn.tool)).toEqual([
+      'AWS Organizations',
+      'AWS Control Tower',
+      'StackSets (service-managed)',
+      'StackSets (self-managed)',
+      'Account Factory for Terraform',
+      'CDK bootstrap',
+    ]);
   });
 });

@@ -214,10 +214,10 @@ describe('adminPolicyFindings', () => {
     );
 
     expect(findings.map((finding) => finding.plan.kind)).toEqual(['act', 'act', 'act']);
-    expect(findings[1]?.plan.reason).toContain('the exemption does not apply: it admits anyone (*)');
-    expect(findings[2]?.plan.reason).toContain(
-      'the exemption does not apply: the trust policy could not be read',
+    expect(findings[1]?.plan.reason).toContain(
+      "does not apply: it admits anyone (*), not only another account's root",
     );
+    expect(findings[2]?.plan.reason).toContain('does not apply: its trust policy could not be read');
   });
 });
 

@@ -65,9 +65,7 @@ describe('parseTrustPolicy', () => {
 
     expect(parseTrustPolicy(policy(statement))).toEqual({
       ok: true,
-      principals: [
-        { type: 'anyone', value: 'every principal NotPrincipal does not name', conditional: false },
-      ],
+      principals: [{ type: 'anyone', value: 'NotPrincipal', conditional: false }],
     });
   });
 
@@ -105,25 +103,26 @@ describe('parseTrustPolicy', () => {
   });
 
   it.each([
-    [undefined, 'the trust policy could not be read'],
-    ['', 'the trust policy could not be read'],
-    ['{not json', 'the trust policy is not valid JSON'],
-    ['"a string"', 'the trust policy has no Statement'],
-    ['{"Version":"2012-10-17"}', 'the trust policy has no Statement'],
-    [policy({ Principal: '*' }), 'a statement of the trust policy has no Effect of Allow or Deny'],
-    [policy('Allow'), 'a statement of the trust policy has no Effect of Allow or Deny'],
+    [undefined, 'its trust policy could not be read'],
+    ['', 'its trust policy could not be read'],
+    ['{not json', 'its trust policy could not be read'],
+    ['"a string"', 'its trust policy has a statement IAM would refuse'],
+    ['{"Version":"2012-10-17"}', 'its trust policy has a statement IAM would refuse'],
+    [policy({ Principal: '*' }), 'its trust policy has a statement IAM would refuse'],
+    [policy('Allow'), 'its trust policy has a statement IAM would refuse'],
     [
       policy({ Effect: 'Allow', Action: 'sts:AssumeRole' }),
-      'a statement has no Principal IAM accepts (none)',
+      'its trust policy has a statement IAM would refuse',
     ],
-    [policy(allow('someone')), 'a statement has no Principal IAM accepts ("someone")'],
-    [policy(allow({})), 'a statement has no Principal IAM accepts ({})'],
-    [policy(allow(['*'])), 'a statement has no Principal IAM accepts (["*"])'],
-    [policy(allow({ Everyone: 'x' })), 'a statement names a principal IAM does not know ({"Everyone":"x"})'],
-    [policy(allow({ AWS: [] })), 'a statement names a principal IAM does not know ({"AWS":[]})'],
+    [policy(allow('someone')), 'its trust policy has a statement IAM would refuse'],
+    [policy(allow({})), 'its trust policy has a statement IAM would refuse'],
+    [policy(allow(['*'])), 'its trust policy has a statement IAM would refuse'],
+    [policy(allow({ Everyone: 'x' })), 'its trust policy has a statement IAM would refuse'],
+    [policy(allow({ AWS: [] })), 'its trust policy has a statement IAM would refuse'],
+    [policy(allow({ AWS: 123456789012 })), 'its trust policy has a statement IAM would refuse'],
     [
-      policy(allow({ AWS: 123456789012 })),
-      'a statement names a principal IAM does not know ({"AWS":123456789012})',
+      policy(allow({ AWS: ['arn:aws:iam::111122223333:root', 5] })),
+      'its trust policy has a statement IAM would refuse',
     ],
   ])('proves nothing from %j: %s', (document, problem) => {
     expect(parseTrustPolicy(document)).toEqual({ ok: false, problem });
@@ -150,18 +149,7 @@ describe('describeTrust', () => {
 
   it('says when the policy admits no one, or could not be read', () => {
     expect(describeTrust(parseTrustPolicy(policy()))).toBe('no principal');
-    expect(describeTrust(parseTrustPolicy('{'))).toBe('unknown (the trust policy is not valid JSON)');
-  });
-
-  it('names at most ten principals and counts the rest', () => {
-    const accounts = Array.from({ length: 12 }, (_, index) => `1111222233${String(index).padStart(2, '0')}`);
-
-    expect(describeTrust(parseTrustPolicy(policy(allow({ AWS: accounts }))))).toBe(
-      `${accounts
-        .slice(0, 10)
-        .map((account) => `AWS ${account}`)
-        .join(', ')} and 2 more`,
-    );
+    expect(describeTrust(parseTrustPolicy('{'))).toBe('unknown (its trust policy could not be read)');
   });
 });
 
