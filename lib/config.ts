@@ -12,26 +12,6 @@ export type Mode = (typeof MODES)[number];
 export const RULES = ['access-keys', 'admin-policy', 'inline-policy'] as const;
 export type RuleName = (typeof RULES)[number];
 
-/**
- * Roles that legitimately hold AdministratorAccess in a well-run AWS organization. Matched case-insensitively
- * against the role name. Sources: AWS Control Tower (`AWSControlTowerExecution`), Account Factory for
- * Terraform (`AWSAFT*`), AWS Organizations (`OrganizationAccountAccessRole`), CloudFormation StackSets in
- * self-managed (`AWSCloudFormationStackSetExecutionRole`) and service-managed (`stacksets-exec-*`) mode,
- * and the usual break-glass names.
- */
-export const DEFAULT_ADMIN_ROLE_PATTERNS: readonly string[] = Object.freeze([
-  'AWSControlTowerExecution',
-  'AWSAFTExecution',
-  'AWSAFTService',
-  'AWSAFTAdmin',
-  'OrganizationAccountAccessRole',
-  'AWSCloudFormationStackSetExecutionRole',
-  'stacksets-exec-*',
-  '*break-glass*',
-  '*breakglass*',
-  '*break_glass*',
-]);
-
 export interface Config {
   /** SNS topic for people. */
   readonly topicArn: string;
@@ -49,7 +29,10 @@ export interface Config {
   /** EventBridge bus receiving one `source: iam-warden` result event per decision. */
   readonly eventBusName: string;
   readonly maxKeyAgeDays: number;
-  /** Configured patterns plus the defaults, in that order. */
+  /**
+   * The customer's designated admin roles: role name globs and role ARNs (break-glass roles belong here, by ARN).
+   * The built-in admin roles of AWS's tools are not patterns: see lib/decisions/admin-roles.ts.
+   */
   readonly adminRolePatterns: readonly string[];
   readonly modes: Readonly<Record<RuleName, Mode>>;
   /** ARNs of iam-warden's own execution roles: events they cause are never acted on (loop guard). */
@@ -188,7 +171,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     eventBusName: e.EVENT_BUS_NAME,
     maxKeyAgeDays: e.MAX_KEY_AGE_DAYS,
-    adminRolePatterns: Object.freeze([...e.ADMIN_ROLE_PATTERNS, ...DEFAULT_ADMIN_ROLE_PATTERNS]),
+    adminRolePatterns: Object.freeze(e.ADMIN_ROLE_PATTERNS),
     modes: Object.freeze({
       'access-keys': e.MODE_ACCESS_KEYS,
       'admin-policy': e.MODE_ADMIN_POLICY,

@@ -75,9 +75,23 @@ export interface RoleFacts {
   readonly arn: string;
   readonly path: string;
   readonly attachedPolicyArns: string[];
+  /** The trust policy (`AssumeRolePolicyDocument`), URL-decoded; undefined when IAM did not return one. */
+  readonly trustPolicy: string | undefined;
 }
 
-/** The role and its attached managed policies. */
+/**
+ * URL-decode a policy document as IAM returns it (RFC 3986); a document that is not encoded (as some emulators
+ * return it) is returned as it is.
+ */
+function decodePolicyDocument(document: string): string {
+  try {
+    return decodeURIComponent(document);
+  } catch {
+    return document;
+  }
+}
+
+/** The role, its trust policy and its attached managed policies. */
 export async function describeRole(iam: IamDeps['iam'], roleName: string): Promise<RoleFacts> {
   const { Role: role } = await iam.send(new GetRoleCommand({ RoleName: roleName }));
   const attachedPolicyArns: string[] = [];
@@ -93,6 +107,12 @@ export async function describeRole(iam: IamDeps['iam'], roleName: string): Promi
     arn: role?.Arn ?? '',
     path: role?.Path ?? '/',
     attachedPolicyArns,
+    // GetRole returns the trust policy URL-encoded, like every policy document:
+    // https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
+    trustPolicy:
+      role?.AssumeRolePolicyDocument === undefined
+        ? undefined
+        : decodePolicyDocument(role.AssumeRolePolicyDocument),
   };
 }
 

@@ -173,6 +173,10 @@ export async function readInventory(iam: Deps['iam']): Promise<Inventory> {
         attachedPolicyArns: (role.AttachedManagedPolicies ?? []).flatMap((policy) =>
           policy.PolicyArn ? [policy.PolicyArn] : [],
         ),
+        trustPolicy:
+          role.AssumeRolePolicyDocument === undefined
+            ? undefined
+            : decodeDocument(role.AssumeRolePolicyDocument),
       });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
@@ -506,7 +510,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
 
   // Each candidate is read live before deciding: what the listing showed may have changed since.
   const readAdminPlan = async (role: RoleDetails, policyArn: string): Promise<Plan | undefined> => {
-    // A role's name and path never change; what is attached may have since the listing.
+    // A role's name and path never change; what is attached may have since the listing. The trust policy is the
+    // listing's, read moments ago: a change to it since is judged by the next run.
     const attached = await readLive(runDeps, () => attachedPolicyArns(iam, role.name));
     if (attached === GONE) return undefined;
     return decideAdminPolicy({

@@ -39,6 +39,8 @@ const OWN_ROLE_ARNS = ['AccessKeysRole', 'AdminPolicyRole', 'InlinePolicyRole']
   .map((role) => `arn:aws:iam::123456789012:role/iam-warden-${role}-EXAMPLE`)
   .join(',');
 const BREAK_GLASS_ROLE = 'break-glass-admin';
+/** Break-glass roles are the customer's to designate, by ARN (moto's account is 123456789012). */
+const ADMIN_ROLE_PATTERNS = `arn:aws:iam::123456789012:role/${BREAK_GLASS_ROLE}`;
 /** Replayed as a copy naming the key moto created for it (see `derivedEvents`). */
 const CREATE_ACCESS_KEY_SAMPLE = 'create-access-key.json';
 
@@ -107,8 +109,8 @@ async function seedAccount(iam: IAMClient): Promise<Seeded> {
 
 /**
  * The two events the demo adds to `events/`: user1's CreateAccessKey naming the key moto actually created
- * (moto cannot be told a key ID), and AdministratorAccess attached to a break-glass role (a designated admin
- * role, which iam-warden leaves alone).
+ * (moto cannot be told a key ID), and AdministratorAccess attached to a break-glass role (designated by its ARN
+ * in ADMIN_ROLE_PATTERNS, which iam-warden leaves alone).
  */
 async function derivedEvents(directory: string, seeded: Seeded): Promise<string[]> {
   const created = await readSample(CREATE_ACCESS_KEY_SAMPLE);
@@ -211,7 +213,7 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
   out("  user compromised_user   AWS's compromised-key quarantine inline policy");
   out('  role new-role           AdministratorAccess attached (a plain role)');
   out(
-    `  role ${BREAK_GLASS_ROLE.padEnd(18)} AdministratorAccess attached (a designated admin role: *break-glass*)`,
+    `  role ${BREAK_GLASS_ROLE.padEnd(18)} AdministratorAccess attached (designated by ARN: ADMIN_ROLE_PATTERNS=${ADMIN_ROLE_PATTERNS})`,
   );
 
   const asOf = new Date(Date.now() + (MAX_KEY_AGE_DAYS + 30) * DAY_MS);
@@ -236,7 +238,12 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
     path.startsWith(workDir) ? `<demo>${path.slice(workDir.length)}` : relative(ROOT, path);
   const options = ['--now', asOf.toISOString(), '--mode', 'enforce'];
   out(`$ npx iam-warden replay events/ ${derived.map(display).join(' ')} ${options.join(' ')}`);
-  const env = { ...resources.env, MAX_KEY_AGE_DAYS: String(MAX_KEY_AGE_DAYS), OWN_ROLE_ARNS };
+  const env = {
+    ...resources.env,
+    MAX_KEY_AGE_DAYS: String(MAX_KEY_AGE_DAYS),
+    OWN_ROLE_ARNS,
+    ADMIN_ROLE_PATTERNS,
+  };
   const status = await runCli(['replay', ...samples, ...derived, ...options], {
     env,
     stdout: process.stdout,

@@ -1,4 +1,6 @@
 import type { Plan } from '../plan.js';
+import { judgeBuiltInAdminRole } from './admin-roles.js';
+import { describeTrust, parseTrustPolicy } from './trust-policy.js';
 
 const ADMINISTRATOR_ACCESS = /^arn:aws(?:-cn|-us-gov)?:iam::aws:policy\/AdministratorAccess$/;
 
@@ -34,17 +36,28 @@ function globToRegExp(glob: string): RegExp {
 }
 
 export interface AdminPolicyInput {
-  readonly role: { readonly name: string; readonly arn: string; readonly path: string };
+  readonly role: {
+    readonly name: string;
+    readonly arn: string;
+    readonly path: string;
+    /** The role's trust policy (`AssumeRolePolicyDocument`, URL-decoded); undefined when IAM did not return it. */
+    readonly trustPolicy: string | undefined;
+  };
   /** The policy the event attached. */
   readonly policyArn: string;
   /** The role's attached managed policies now, read from IAM. */
   readonly attachedPolicyArns: readonly string[];
+  /** The customer's designated admin roles (`AdminRolePatterns`): name globs and role ARNs. */
   readonly adminRolePatterns: readonly string[];
 }
 
 /**
- * Decide whether to detach AdministratorAccess from a role: yes, unless the role is reserved to AWS, is a
- * designated admin role, or no longer has the policy attached. Any other policy is not this rule's business.
+ * Decide whether to detach AdministratorAccess from a role: yes, unless the role is reserved to AWS, is designated
+ * by the customer (`AdminRolePatterns`), is a built-in admin role whose trust policy is the one its owner creates
+ * it with (lib/decisions/admin-roles.ts), or no longer has the policy attached. Every skip of a designated or
+ * built-in role names the principals the role trusts; a built-in name whose trust policy does not qualify is
+ * judged like any other role, and the reason says why the exemption did not apply. Any other policy is not this
+ * rule's business.
  */
 export function decideAdminPolicy(input: AdminPolicyInput): Plan {
   const { role, policyArn } = input;
@@ -58,16 +71,32 @@ export function decideAdminPolicy(input: AdminPolicyInput): Plan {
       reason: `role ${role.name} is under ${reserved}, which AWS manages and IAM will not let us modify`,
     };
   }
+  const trust = parseTrustPolicy(role.trustPolicy);
+  const trusted = `it trusts ${describeTrust(trust)}`;
   const pattern = isDesignatedAdminRole(role, input.adminRolePatterns);
   if (pattern !== undefined) {
-    return { kind: 'skip', reason: `role ${role.name} is a designated admin role (matches "${pattern}")` };
+    return {
+      kind: 'skip',
+      reason: `role ${role.name} is a designated admin role (matches "${pattern}"); ${trusted}`,
+    };
+  }
+  const builtIn = judgeBuiltInAdminRole(role, trust);
+  if (builtIn.kind === 'honoured') {
+    return {
+      kind: 'skip',
+      reason: `role ${role.name} is a built-in admin role of ${builtIn.builtIn.tool}, trusting only what the tool creates it with; ${trusted}`,
+    };
   }
   if (!input.attachedPolicyArns.includes(policyArn)) {
     return { kind: 'none', reason: `AdministratorAccess is no longer attached to role ${role.name}` };
   }
+  const refused =
+    builtIn.kind === 'refused'
+      ? `; the exemption for built-in admin roles of ${builtIn.builtIn.tool} does not apply: ${builtIn.why}; ${trusted}`
+      : '';
   return {
     kind: 'act',
     action: { kind: 'detach-policy', roleName: role.name, policyArn },
-    reason: `AdministratorAccess was attached to role ${role.name}, which is not a designated admin role`,
+    reason: `AdministratorAccess was attached to role ${role.name}, which is not a designated admin role${refused}`,
   };
 }

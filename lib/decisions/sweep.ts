@@ -25,6 +25,8 @@ export interface RoleDetails {
   readonly arn: string;
   readonly path: string;
   readonly attachedPolicyArns: readonly string[];
+  /** The trust policy, URL-decoded; undefined when IAM did not list one. */
+  readonly trustPolicy: string | undefined;
 }
 
 function ageDays(now: Date, since: Date): number {

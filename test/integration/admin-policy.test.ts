@@ -35,8 +35,21 @@ afterAll(() => {
   for (const client of Object.values(clients)) client.destroy();
 });
 
-async function roleWith(roleName: string, policyArn = ADMINISTRATOR_ACCESS): Promise<void> {
-  await clients.iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: TRUST }));
+/** The organization's management account, trusted by the member-account roles AWS's tools create. */
+const MANAGEMENT = '999988887777';
+/** StackSets names its execution roles `stacksets-exec-` and 32 hex digits; the account is not reset between tests. */
+const STACKSETS_ROLE = 'stacksets-exec-899a82a2cb437e970934262f85c7628a';
+const STACKSETS_LOOKALIKE = 'stacksets-exec-0123456789abcdef0123456789abcdef';
+
+function trusting(principal: unknown): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }],
+  });
+}
+
+async function roleWith(roleName: string, policyArn = ADMINISTRATOR_ACCESS, trust = TRUST): Promise<void> {
+  await clients.iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust }));
   await clients.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
 }
 
@@ -104,15 +117,18 @@ describe('admin-policy handler against moto', () => {
     });
   });
 
-  it('leaves AdministratorAccess on a break-glass role and says why', async () => {
+  it('leaves AdministratorAccess on a break-glass role designated by ARN and names what it trusts', async () => {
+    const roleArn = `arn:aws:iam::${MOTO_ACCOUNT}:role/ops-break-glass`;
     await roleWith('ops-break-glass');
-    const { invoke, iam } = invoker(adminPolicyRule, resources, clients);
+    const { invoke, iam } = invoker(adminPolicyRule, resources, clients, {
+      env: { ADMIN_ROLE_PATTERNS: roleArn },
+    });
 
     const decision = await invoke(attachRolePolicyEvent('ops-break-glass'));
 
     expect(decision).toMatchObject({
       outcome: 'skipped',
-      reason: 'role ops-break-glass is a designated admin role (matches "*break-glass*")',
+      reason: `role ops-break-glass is a designated admin role (matches "${roleArn}"); it trusts Service lambda.amazonaws.com`,
     });
     expect(iam.writes()).toEqual([]);
     expect(await attachedTo('ops-break-glass')).toEqual([ADMINISTRATOR_ACCESS]);
@@ -125,10 +141,81 @@ describe('admin-policy handler against moto', () => {
       account: MOTO_ACCOUNT,
     });
     expect(notifications[0]?.message).toContain('designated admin role');
+    expect(notifications[0]?.message).toContain('it trusts Service lambda.amazonaws.com');
     expect(await readAudit(clients, resources, decision.remediationId)).toBeUndefined();
     expect((await readResults(resources)).map((result) => result.detail)).toEqual([
       expect.objectContaining({ rule: 'admin-policy', outcome: 'skipped' }),
     ]);
+  });
+
+  it('detaches AdministratorAccess from a role whose name merely contains break-glass', async () => {
+    await roleWith('not-break-glass-really');
+    const { invoke, iam } = invoker(adminPolicyRule, resources, clients);
+
+    const decision = await invoke(attachRolePolicyEvent('not-break-glass-really'));
+
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      reason:
+        'AdministratorAccess was attached to role not-break-glass-really, which is not a designated admin role',
+    });
+    expect(iam.writes()).toEqual(['DetachRolePolicy']);
+    expect(await attachedTo('not-break-glass-really')).toEqual([]);
+  });
+
+  it('leaves AdministratorAccess on the CDK bootstrap execution role, which trusts CloudFormation', async () => {
+    const roleName = `cdk-hnb659fds-cfn-exec-role-${MOTO_ACCOUNT}-us-east-1`;
+    await roleWith(roleName, ADMINISTRATOR_ACCESS, trusting({ Service: 'cloudformation.amazonaws.com' }));
+    const { invoke, iam } = invoker(adminPolicyRule, resources, clients);
+
+    const decision = await invoke(attachRolePolicyEvent(roleName));
+
+    expect(decision).toMatchObject({
+      outcome: 'skipped',
+      reason: `role ${roleName} is a built-in admin role of CDK bootstrap, trusting only what the tool creates it with; it trusts Service cloudformation.amazonaws.com`,
+    });
+    expect(iam.writes()).toEqual([]);
+    expect(await attachedTo(roleName)).toEqual([ADMINISTRATOR_ACCESS]);
+    const notifications = await readNotifications(resources);
+    expect(notifications.map((notification) => notification.subject)).toEqual([
+      `iam-warden: skipped AttachRolePolicy on role ${roleName}`,
+    ]);
+    expect(notifications[0]?.message).toContain('it trusts Service cloudformation.amazonaws.com');
+  });
+
+  it('leaves AdministratorAccess on a StackSets execution role trusting the management account service role', async () => {
+    const orgAdmin = `arn:aws:iam::${MANAGEMENT}:role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin`;
+    await roleWith(STACKSETS_ROLE, ADMINISTRATOR_ACCESS, trusting({ AWS: orgAdmin }));
+    const { invoke, iam } = invoker(adminPolicyRule, resources, clients);
+
+    const decision = await invoke(attachRolePolicyEvent(STACKSETS_ROLE));
+
+    expect(decision).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringContaining(`it trusts AWS ${orgAdmin}`),
+    });
+    expect(iam.writes()).toEqual([]);
+    expect(await attachedTo(STACKSETS_ROLE)).toEqual([ADMINISTRATOR_ACCESS]);
+  });
+
+  it('detaches AdministratorAccess from a StackSets-named role trusting someone else, and says why', async () => {
+    const mallory = `arn:aws:iam::${MANAGEMENT}:user/mallory`;
+    await roleWith(STACKSETS_LOOKALIKE, ADMINISTRATOR_ACCESS, trusting({ AWS: mallory }));
+    const { invoke, iam } = invoker(adminPolicyRule, resources, clients);
+
+    const decision = await invoke(attachRolePolicyEvent(STACKSETS_LOOKALIKE));
+
+    const why = `the exemption for built-in admin roles of StackSets (service-managed) does not apply: it admits AWS ${mallory}, not only another account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin`;
+    expect(decision).toMatchObject({ outcome: 'remediated', reason: expect.stringContaining(why) });
+    expect(decision.reason).toContain(`it trusts AWS ${mallory}`);
+    expect(iam.writes()).toEqual(['DetachRolePolicy']);
+    expect(await attachedTo(STACKSETS_LOOKALIKE)).toEqual([]);
+    const notifications = await readNotifications(resources);
+    expect(notifications.map((notification) => notification.subject)).toEqual([
+      `iam-warden: detached AdministratorAccess from role ${STACKSETS_LOOKALIKE}`,
+    ]);
+    expect(notifications[0]?.message).toContain(why);
+    expect(notifications[0]?.message).toContain(`it trusts AWS ${mallory}`);
   });
 
   it('leaves AdministratorAccess on a service-linked role and says it cannot be modified', async () => {

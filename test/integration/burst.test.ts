@@ -62,6 +62,8 @@ const EXEMPT_TAG_KEY = 'iam-warden:exempt';
 const OWN_ROLE_ARN = `arn:aws:iam::${MOTO_ACCOUNT}:role/iam-warden-AdminPolicyRole-BURST`;
 /** Every character IAM allows in user, role and policy names besides letters and digits. */
 const LEGAL = '+=,.@_-';
+/** Designated in ADMIN_ROLE_PATTERNS by its ARN. */
+const BREAK_GLASS_ROLE = `ops${LEGAL}break-glass`;
 const STACK = 'iam-warden';
 /** ReservedConcurrentExecutions in template.yaml. */
 const CONCURRENCY = 5;
@@ -327,7 +329,7 @@ async function seed(): Promise<{ independent: BurstEvent[]; chains: BurstEvent[]
     event.detail.errorMessage = `not authorized to perform iam:AttachRolePolicy on ${role}`;
     return { kind: 'failed-call', rule: 'admin-policy', event, target: role };
   });
-  const breakGlass = `ops${LEGAL}break-glass`;
+  const breakGlass = BREAK_GLASS_ROLE;
   jobs.push(async () => {
     await createRole(breakGlass);
     await attachAdmin(breakGlass);
@@ -465,6 +467,8 @@ beforeAll(async () => {
     OWN_ROLE_ARNS: OWN_ROLE_ARN,
     EXEMPT_TAG_KEY,
     REPEAT_LIMIT: String(REPEAT_LIMIT),
+    // Break-glass roles are the customer's to designate, by ARN.
+    ADMIN_ROLE_PATTERNS: `arn:aws:iam::${MOTO_ACCOUNT}:role/${BREAK_GLASS_ROLE}`,
   });
 
   started = phase('provision', started);

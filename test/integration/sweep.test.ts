@@ -53,7 +53,13 @@ const seeded = {
   denyPolicyUsers: [] as string[],
   exemptUser: 'sw-exempt',
   adminRoles: [] as string[],
+  /** Designated by ARN in AdminRolePatterns (see sweepDeps): kept. */
   breakGlassRole: 'sw-ops-break-glass',
+  /** The CDK bootstrap execution role, trusting CloudFormation as the bootstrap stack creates it: kept. */
+  cdkRole: `cdk-hnb659fds-cfn-exec-role-${MOTO_ACCOUNT}-us-east-1`,
+  /** Offenders though their names look designated: judged like any other role. */
+  breakGlassLookalike: 'sw-not-break-glass-really',
+  stackSetsLookalike: 'stacksets-exec-0123456789abcdef0123456789abcdef',
   serviceLinkedRole: '',
   readOnlyRoles: [] as string[],
 };
@@ -81,12 +87,20 @@ async function inline(userName: string, policyName: string, document: string): P
   );
 }
 
-async function role(name: string, policyArn: string): Promise<void> {
-  await clients.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: TRUST }));
+/** A trust policy admitting one principal. */
+function trusting(principal: unknown): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }],
+  });
+}
+
+async function role(name: string, policyArn: string, trust = TRUST): Promise<void> {
+  await clients.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
   await clients.iam.send(new AttachRolePolicyCommand({ RoleName: name, PolicyArn: policyArn }));
 }
 
-/** 40 users and 9 roles: offenders of every rule next to look-alikes that are fine. */
+/** 40 users and 12 roles: offenders of every rule next to look-alikes that are fine. */
 async function seedAccount(): Promise<void> {
   for (let i = 0; i < 10; i++) {
     const name = `sw-active-${i}`;
@@ -136,6 +150,16 @@ async function seedAccount(): Promise<void> {
     seeded.adminRoles.push(name);
   }
   await role(seeded.breakGlassRole, ADMINISTRATOR_ACCESS);
+  await role(seeded.cdkRole, ADMINISTRATOR_ACCESS, trusting({ Service: 'cloudformation.amazonaws.com' }));
+  await role(seeded.breakGlassLookalike, ADMINISTRATOR_ACCESS);
+  seeded.adminRoles.push(seeded.breakGlassLookalike);
+  // A StackSets execution role's name, trusting a user of another account instead of StackSets' service role.
+  await role(
+    seeded.stackSetsLookalike,
+    ADMINISTRATOR_ACCESS,
+    trusting({ AWS: 'arn:aws:iam::999988887777:user/mallory' }),
+  );
+  seeded.adminRoles.push(seeded.stackSetsLookalike);
   const { Role } = await clients.iam.send(
     new CreateServiceLinkedRoleCommand({ AWSServiceName: 'autoscaling.amazonaws.com' }),
   );
@@ -151,7 +175,12 @@ async function seedAccount(): Promise<void> {
 }
 
 function sweepDeps(env: Record<string, string> = {}): Deps {
-  const config = loadConfig({ ...resources.env, EXEMPT_TAG_KEY: EXEMPT_TAG, ...env });
+  const config = loadConfig({
+    ...resources.env,
+    EXEMPT_TAG_KEY: EXEMPT_TAG,
+    ADMIN_ROLE_PATTERNS: `arn:aws:iam::${MOTO_ACCOUNT}:role/${seeded.breakGlassRole}`,
+    ...env,
+  });
   return {
     ...createDeps(config, clients),
     logger: new Logger({ serviceName: 'iam-warden', logLevel: 'WARN' }),
@@ -207,7 +236,7 @@ function expectedOffenders(): Record<string, string[]> {
   };
 }
 
-const OFFENDER_COUNT = 11 + 4 + 6;
+const OFFENDER_COUNT = 11 + 6 + 6;
 
 beforeAll(async () => {
   resources = await freshAccount();
@@ -231,7 +260,7 @@ describe('sweep against moto', () => {
     expect(acted(report, 'would-remediate')).toEqual(expectedOffenders());
     expect(report).toMatchObject({
       users: 40,
-      roles: 9,
+      roles: 12,
       remediated: 0,
       wouldRemediate: OFFENDER_COUNT,
       failed: 0,
@@ -256,7 +285,7 @@ describe('sweep against moto', () => {
     expect(acted(report, 'remediated')).toEqual(expectedOffenders());
     expect(report).toMatchObject({
       users: 40,
-      roles: 9,
+      roles: 12,
       remediated: OFFENDER_COUNT,
       wouldRemediate: 0,
       failed: 0,
@@ -269,7 +298,7 @@ describe('sweep against moto', () => {
       GetAccountAuthorizationDetails: 1,
       ListAccessKeys: seeded.activeKeyUsers.length + 1,
       UpdateAccessKey: 15,
-      DetachRolePolicy: 4,
+      DetachRolePolicy: 6,
       DeleteUserPolicy: 6,
       GetUserPolicy: 6,
     });
@@ -285,6 +314,7 @@ describe('sweep against moto', () => {
     for (const name of seeded.denyPolicyUsers) expect(await inlinePolicies(name)).toEqual(['fence']);
     for (const name of seeded.adminRoles) expect(await attached(name)).toEqual([]);
     expect(await attached(seeded.breakGlassRole)).toEqual([ADMINISTRATOR_ACCESS]);
+    expect(await attached(seeded.cdkRole)).toEqual([ADMINISTRATOR_ACCESS]);
     expect(await attached(seeded.serviceLinkedRole)).toEqual([ADMINISTRATOR_ACCESS]);
     for (const name of seeded.readOnlyRoles) expect(await attached(name)).toEqual([READ_ONLY_ACCESS]);
 
@@ -292,7 +322,20 @@ describe('sweep against moto', () => {
       outcome: 'skipped',
       reason: `exempt by tag ${EXEMPT_TAG}=ci-bootstrap`,
     });
-    expect(report.skipped).toBe(1 + 2 + seeded.denyPolicyUsers.length);
+    // The exemption tag, the break-glass and CDK roles, the service-linked role, the deny-only policies.
+    expect(report.skipped).toBe(1 + 3 + seeded.denyPolicyUsers.length);
+    const reasonFor = (name: string) =>
+      report.decisions.find((decision) => decision.resource?.name === name)?.reason ?? '';
+    expect(reasonFor(seeded.breakGlassRole)).toBe(
+      `role ${seeded.breakGlassRole} is a designated admin role (matches "arn:aws:iam::${MOTO_ACCOUNT}:role/${seeded.breakGlassRole}"); it trusts Service lambda.amazonaws.com`,
+    );
+    expect(reasonFor(seeded.cdkRole)).toContain('it trusts Service cloudformation.amazonaws.com');
+    expect(reasonFor(seeded.breakGlassLookalike)).toBe(
+      `AdministratorAccess was attached to role ${seeded.breakGlassLookalike}, which is not a designated admin role`,
+    );
+    expect(reasonFor(seeded.stackSetsLookalike)).toContain(
+      'does not apply: it admits AWS arn:aws:iam::999988887777:user/mallory',
+    );
 
     const notifications = await readNotifications(resources);
     expect(notifications).toHaveLength(OFFENDER_COUNT);
@@ -300,6 +343,8 @@ describe('sweep against moto', () => {
     expect(subjects).toContain('iam-warden: detached AdministratorAccess from role sw-app-0');
     expect(subjects).toContain('iam-warden: deleted inline policy grant-b of user sw-inline-0');
     expect(subjects).toContain('iam-warden: deactivated 2 old access keys of user sw-active-0');
+    const lookalike = notifications.find((n) => n.subject.includes(seeded.stackSetsLookalike))?.message ?? '';
+    expect(lookalike).toContain('does not apply: it admits AWS arn:aws:iam::999988887777:user/mallory');
     const body = notifications.find((n) => n.subject.includes('sw-app-0'))?.message ?? '';
     expect(body).toContain('  Event:      ScheduledSweep sweep:enforce-run:admin-policy:sw-app-0');
     expect(body).toContain('  Principal:  iam-warden sweep (iam-warden)');

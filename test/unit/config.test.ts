@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Config, DEFAULT_ADMIN_ROLE_PATTERNS, loadConfig } from '../../lib/config.js';
+import { type Config, loadConfig } from '../../lib/config.js';
 import { ConfigError, IamWardenError } from '../../lib/errors.js';
 import { OWN_ROLE_ARN, TEST_ENV } from '../support/deps.js';
 
@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       idempotencyTable: undefined,
       eventBusName: 'default',
       maxKeyAgeDays: 90,
-      adminRolePatterns: DEFAULT_ADMIN_ROLE_PATTERNS,
+      adminRolePatterns: [],
       modes: { 'access-keys': 'enforce', 'admin-policy': 'enforce', 'inline-policy': 'enforce' },
       ownRoleArns: [],
       exemptTagKey: undefined,
@@ -92,14 +92,10 @@ describe('loadConfig', () => {
     ).toBe(29);
   });
 
-  it('puts configured admin role patterns before the defaults', () => {
+  it('holds only the configured admin role patterns: built-in admin roles are judged by their trust policy', () => {
     const config = loadConfig({ ...MINIMAL, ADMIN_ROLE_PATTERNS: 'ops-*,arn:aws:iam::123456789012:role/x' });
 
-    expect(config.adminRolePatterns).toEqual([
-      'ops-*',
-      'arn:aws:iam::123456789012:role/x',
-      ...DEFAULT_ADMIN_ROLE_PATTERNS,
-    ]);
+    expect(config.adminRolePatterns).toEqual(['ops-*', 'arn:aws:iam::123456789012:role/x']);
   });
 
   it('trims list items and drops empty ones', () => {
@@ -109,7 +105,7 @@ describe('loadConfig', () => {
       OWN_ROLE_ARNS: ` ${OWN_ROLE_ARN} ,, `,
     });
 
-    expect(config.adminRolePatterns.slice(0, 2)).toEqual(['ops-*', 'admin']);
+    expect(config.adminRolePatterns).toEqual(['ops-*', 'admin']);
     expect(config.ownRoleArns).toEqual([OWN_ROLE_ARN]);
   });
 
@@ -202,10 +198,6 @@ describe('loadConfig', () => {
     expect(() => {
       (config.modes as Record<string, string>)['access-keys'] = 'off';
     }).toThrow(TypeError);
-  });
-
-  it('does not let a caller change the default patterns', () => {
-    expect(Object.isFrozen(DEFAULT_ADMIN_ROLE_PATTERNS)).toBe(true);
   });
 
   it("accepts the unit tests' environment", () => {

@@ -196,7 +196,7 @@ describe('listAccessKeys', () => {
 });
 
 describe('describeRole', () => {
-  it('returns the role with every page of its attached policies', async () => {
+  it('returns the role with every page of its attached policies, and no trust policy when IAM gives none', async () => {
     iam
       .on(GetRoleCommand, { RoleName: 'new-role' })
       .resolves({
@@ -232,8 +232,31 @@ describe('describeRole', () => {
         'arn:aws:iam::aws:policy/ReadOnlyAccess',
         'arn:aws:iam::aws:policy/AdministratorAccess',
       ],
+      trustPolicy: undefined,
     });
     expect(iam).toHaveReceivedCommandTimes(ListAttachedRolePoliciesCommand, 2);
+  });
+
+  it('URL-decodes the trust policy GetRole returns, and keeps one that is not encoded as it is', async () => {
+    const trust =
+      '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Condition":{"StringEquals":{"sts:ExternalId":"a b%"}}}]}';
+    const roleOutput = (document: string) => ({
+      Role: {
+        RoleName: 'r',
+        Arn: 'arn:aws:iam::123456789012:role/r',
+        Path: '/',
+        RoleId: 'AROAEXAMPLE',
+        CreateDate: new Date('2024-01-01T00:00:00Z'),
+        AssumeRolePolicyDocument: document,
+      },
+    });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [], IsTruncated: false });
+
+    iam.on(GetRoleCommand).resolves(roleOutput(encodeURIComponent(trust)));
+    expect((await describeRole(testDeps().iam, 'r')).trustPolicy).toBe(trust);
+
+    iam.on(GetRoleCommand).resolves(roleOutput(trust));
+    expect((await describeRole(testDeps().iam, 'r')).trustPolicy).toBe(trust);
   });
 
   it('propagates NoSuchEntity from GetRole', async () => {

@@ -126,7 +126,22 @@ function keys(userName: string, list: [string, Date, ('Active' | 'Inactive')?][]
   });
 }
 
-function role(name: string, path = '/', attached = [ADMIN]): void {
+/** A trust policy admitting one principal, URL-encoded as GetRole returns it. */
+function trustOf(principal: unknown): string {
+  return encodeURIComponent(
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }],
+    }),
+  );
+}
+
+function role(
+  name: string,
+  path = '/',
+  attached = [ADMIN],
+  trust = trustOf({ Service: 'lambda.amazonaws.com' }),
+): void {
   record(iam, GetRoleCommand, {
     Role: {
       RoleName: name,
@@ -134,6 +149,7 @@ function role(name: string, path = '/', attached = [ADMIN]): void {
       Arn: `arn:aws:iam::123456789012:role${path}${name}`,
       RoleId: 'AROAEXAMPLE',
       CreateDate: OLD,
+      AssumeRolePolicyDocument: trust,
     },
   });
   record(iam, ListAttachedRolePoliciesCommand, {
@@ -739,17 +755,51 @@ describe('handleEvent: admin policy', () => {
     expect(iamWrites()).toEqual([]);
   });
 
-  it('skips a designated admin role and tells people why', async () => {
+  it('skips a built-in admin role trusting what its owner creates it with, and names what it trusts', async () => {
     const event = sampleEvent('attach-role-policy-admin');
     requestOf(event).roleName = 'OrganizationAccountAccessRole';
-    role('OrganizationAccountAccessRole');
+    role('OrganizationAccountAccessRole', '/', [ADMIN], trustOf({ AWS: 'arn:aws:iam::999988887777:root' }));
 
     const decision = await handleEvent(adminPolicyRule, testDeps(), event);
 
     expect(decision.outcome).toBe('skipped');
-    expect(decision.reason).toContain('designated admin role');
+    expect(decision.reason).toContain('is a built-in admin role of AWS Organizations');
+    expect(decision.reason).toContain('it trusts AWS arn:aws:iam::999988887777:root');
     expect(iamWrites()).toEqual([]);
     expect(published()[0]?.MessageAttributes?.outcome?.StringValue).toBe('skipped');
+    expect(published()[0]?.Message).toContain('it trusts AWS arn:aws:iam::999988887777:root');
+  });
+
+  it('detaches AdministratorAccess from a built-in name trusting someone else, and says why', async () => {
+    const event = sampleEvent('attach-role-policy-admin');
+    requestOf(event).roleName = 'OrganizationAccountAccessRole';
+    role('OrganizationAccountAccessRole', '/', [ADMIN], trustOf({ AWS: '*' }));
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), event);
+
+    expect(decision.outcome).toBe('remediated');
+    expect(decision.reason).toContain('does not apply: it admits anyone (*)');
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    expect(published()[0]?.Message).toContain('does not apply: it admits anyone (*)');
+  });
+
+  it('skips a role the customer designates by ARN and names what it trusts', async () => {
+    const event = sampleEvent('attach-role-policy-admin');
+    requestOf(event).roleName = 'break-glass-admin';
+    role('break-glass-admin');
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { ADMIN_ROLE_PATTERNS: 'arn:aws:iam::123456789012:role/break-glass-admin' } }),
+      event,
+    );
+
+    expect(decision).toMatchObject({
+      outcome: 'skipped',
+      reason:
+        'role break-glass-admin is a designated admin role (matches "arn:aws:iam::123456789012:role/break-glass-admin"); it trusts Service lambda.amazonaws.com',
+    });
+    expect(iamWrites()).toEqual([]);
   });
 
   it('skips a service-linked role', async () => {

@@ -39,6 +39,8 @@ const events = mockClient(EventBridgeClient);
 const dynamo = mockClient(DynamoDBClient);
 
 const ACCOUNT = '123456789012';
+/** The organization's management account, trusted by the member-account roles AWS's tools create. */
+const MANAGEMENT = '999988887777';
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const OLD = new Date(NOW.getTime() - 200 * DAY_MS);
 const YOUNG = new Date(NOW.getTime() - 10 * DAY_MS);
@@ -81,6 +83,8 @@ interface SeedRole {
   name: string;
   path?: string;
   attached?: string[];
+  /** The principal its trust policy admits; an EC2 instance role's by default. */
+  trusts?: unknown;
 }
 
 function detailsPage(users: SeedUser[], roles: SeedRole[]): GetAccountAuthorizationDetailsCommandOutput {
@@ -108,6 +112,19 @@ function detailsPage(users: SeedUser[], roles: SeedRole[]): GetAccountAuthorizat
         PolicyArn,
         PolicyName: PolicyArn.split('/').at(-1),
       })),
+      // URL-encoded, as IAM returns every policy document.
+      AssumeRolePolicyDocument: encodeURIComponent(
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: role.trusts ?? { Service: 'ec2.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      ),
     })),
   };
 }
@@ -163,7 +180,7 @@ function smallAccount(): void {
     ],
     [
       { name: 'app' },
-      { name: 'ops-break-glass' },
+      { name: 'OrganizationAccountAccessRole', trusts: { AWS: `arn:aws:iam::${MANAGEMENT}:root` } },
       { name: 'AWSServiceRoleForSupport', path: '/aws-service-role/support.amazonaws.com/' },
       { name: 'read-only', attached: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] },
     ],
@@ -268,7 +285,7 @@ describe('runSweep', () => {
     expect(
       result.decisions.filter((decision) => decision.outcome === 'skipped').map((d) => d.reason),
     ).toEqual([
-      'role ops-break-glass is a designated admin role (matches "*break-glass*")',
+      `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations, trusting only what the tool creates it with; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
       'role AWSServiceRoleForSupport is under /aws-service-role/, which AWS manages and IAM will not let us modify',
       "inline policy fence only denies; deleting it would widen fenced's access",
     ]);

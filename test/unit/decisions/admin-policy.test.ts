@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ADMIN_ROLE_PATTERNS } from '../../../lib/config.js';
 import {
   decideAdminPolicy,
   isAdministratorAccess,
@@ -8,20 +7,36 @@ import {
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 
-function role(name: string, path = '/', account = '123456789012', partition = 'aws') {
-  return { name, path, arn: `arn:${partition}:iam::${account}:role${path}${name}` };
+const ACCOUNT = '123456789012';
+const MANAGEMENT = '999988887777';
+
+function trustOf(principal: unknown, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole', ...extra }],
+  });
+}
+
+const LAMBDA_TRUST = trustOf({ Service: 'lambda.amazonaws.com' });
+
+function role(name: string, path = '/', account = ACCOUNT, partition = 'aws', trustPolicy = LAMBDA_TRUST) {
+  return { name, path, arn: `arn:${partition}:iam::${account}:role${path}${name}`, trustPolicy };
+}
+
+function trusting(name: string, principal: unknown) {
+  return { ...role(name), trustPolicy: trustOf(principal) };
 }
 
 function decide(
-  subject: { name: string; path: string; arn: string },
+  subject: { name: string; path: string; arn: string; trustPolicy?: string | undefined },
   options: { policyArn?: string; attached?: string[]; patterns?: readonly string[] } = {},
 ) {
   const policyArn = options.policyArn ?? ADMIN;
   return decideAdminPolicy({
-    role: subject,
+    role: { ...subject, trustPolicy: subject.trustPolicy },
     policyArn,
     attachedPolicyArns: options.attached ?? [policyArn],
-    adminRolePatterns: options.patterns ?? DEFAULT_ADMIN_ROLE_PATTERNS,
+    adminRolePatterns: options.patterns ?? [],
   });
 }
 
@@ -50,42 +65,9 @@ describe('isAdministratorAccess', () => {
 });
 
 describe('isDesignatedAdminRole', () => {
-  it.each([
-    ['AWSControlTowerExecution', 'AWSControlTowerExecution'],
-    ['AWSAFTExecution', 'AWSAFTExecution'],
-    ['AWSAFTService', 'AWSAFTService'],
-    ['AWSAFTAdmin', 'AWSAFTAdmin'],
-    ['OrganizationAccountAccessRole', 'OrganizationAccountAccessRole'],
-    ['AWSCloudFormationStackSetExecutionRole', 'AWSCloudFormationStackSetExecutionRole'],
-    ['stacksets-exec-0123456789abcdef0123456789abcdef', 'stacksets-exec-*'],
-    ['stacksets-exec-', 'stacksets-exec-*'],
-    ['prod-break-glass-admin', '*break-glass*'],
-    ['BreakGlass', '*breakglass*'],
-    ['emergency_break_glass', '*break_glass*'],
-  ])('designates %s by default (pattern %s)', (name, pattern) => {
-    expect(isDesignatedAdminRole(role(name), DEFAULT_ADMIN_ROLE_PATTERNS)).toBe(pattern);
-  });
-
-  it.each([
-    'organizationaccountaccessrole',
-    'ORGANIZATIONACCOUNTACCESSROLE',
-    'awscontroltowerexecution',
-    'StackSets-Exec-abc',
-    'BREAK-GLASS',
-  ])('matches default patterns ignoring case (%s)', (name) => {
-    expect(isDesignatedAdminRole(role(name), DEFAULT_ADMIN_ROLE_PATTERNS)).toBeDefined();
-  });
-
-  it.each([
-    'new-role',
-    'AWSControlTowerExecution2',
-    'MyOrganizationAccountAccessRole',
-    'stacksets-exec',
-    'stacksetsexec-abc',
-    'breakglas',
-    'AWSAFTExecutionRole',
-  ])('does not designate %s by default', (name) => {
-    expect(isDesignatedAdminRole(role(name), DEFAULT_ADMIN_ROLE_PATTERNS)).toBeUndefined();
+  it('matches names ignoring case, as IAM does for role names', () => {
+    expect(isDesignatedAdminRole(role('Ops-Break-Glass'), ['ops-break-glass'])).toBe('ops-break-glass');
+    expect(isDesignatedAdminRole(role('OPS-ADMIN'), ['ops-*'])).toBe('ops-*');
   });
 
   it('matches a pattern starting with arn: against the role ARN, path included', () => {
@@ -196,20 +178,100 @@ describe('decideAdminPolicy', () => {
     expect(decide(role('new-role', '/team/aws-service-role/')).kind).toBe('act');
   });
 
-  it('skips a designated admin role and names the pattern', () => {
-    expect(decide(role('OrganizationAccountAccessRole'))).toEqual({
+  it('skips a designated admin role, naming the pattern and the principals the role trusts', () => {
+    expect(decide(role('ops-break-glass'), { patterns: ['ops-break-glass'] })).toEqual({
       kind: 'skip',
       reason:
-        'role OrganizationAccountAccessRole is a designated admin role (matches "OrganizationAccountAccessRole")',
+        'role ops-break-glass is a designated admin role (matches "ops-break-glass"); it trusts Service lambda.amazonaws.com',
     });
   });
 
   it('skips a role designated by a configured ARN pattern', () => {
-    const plan = decide(role('ops', '/admins/'), {
-      patterns: ['arn:aws:iam::123456789012:role/admins/*', ...DEFAULT_ADMIN_ROLE_PATTERNS],
-    });
+    const plan = decide(role('ops', '/admins/'), { patterns: ['arn:aws:iam::123456789012:role/admins/*'] });
 
     expect(plan.kind).toBe('skip');
+  });
+
+  it('designates a break-glass role by ARN, and no longer by a name that merely contains break-glass', () => {
+    const breakGlass = `arn:aws:iam::${ACCOUNT}:role/break-glass-admin`;
+
+    expect(decide(role('break-glass-admin'), { patterns: [breakGlass] }).kind).toBe('skip');
+    for (const name of ['not-break-glass-really', 'ops-breakglass', 'emergency_break_glass', 'BREAK-GLASS']) {
+      expect(decide(role(name), { patterns: [breakGlass] })).toMatchObject({
+        kind: 'act',
+        reason: `AdministratorAccess was attached to role ${name}, which is not a designated admin role`,
+      });
+    }
+  });
+
+  it('says when a designated role trust policy could not be read, and still skips it: the customer named it', () => {
+    const plan = decide({ ...role('ops-admin'), trustPolicy: undefined }, { patterns: ['ops-admin'] });
+
+    expect(plan).toEqual({
+      kind: 'skip',
+      reason:
+        'role ops-admin is a designated admin role (matches "ops-admin"); it trusts unknown (its trust policy could not be read)',
+    });
+  });
+
+  it('skips a built-in admin role whose trust policy is the one its owner creates it with, naming the principals', () => {
+    const plan = decide(
+      trusting('OrganizationAccountAccessRole', { AWS: `arn:aws:iam::${MANAGEMENT}:root` }),
+    );
+
+    expect(plan).toEqual({
+      kind: 'skip',
+      reason: `role OrganizationAccountAccessRole is a built-in admin role of AWS Organizations, trusting only what the tool creates it with; it trusts AWS arn:aws:iam::${MANAGEMENT}:root`,
+    });
+  });
+
+  it('keeps AdministratorAccess on the CDK bootstrap execution role trusting CloudFormation', () => {
+    const name = `cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-us-east-1`;
+
+    expect(decide(trusting(name, { Service: 'cloudformation.amazonaws.com' }))).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringContaining('it trusts Service cloudformation.amazonaws.com'),
+    });
+  });
+
+  it("detaches AdministratorAccess from a built-in name whose trust policy is not its owner's, and says why", () => {
+    const name = 'stacksets-exec-0123456789abcdef0123456789abcdef';
+    const plan = decide(trusting(name, { AWS: `arn:aws:iam::${MANAGEMENT}:user/mallory` }));
+
+    expect(plan).toEqual({
+      kind: 'act',
+      action: { kind: 'detach-policy', roleName: name, policyArn: ADMIN },
+      reason: `AdministratorAccess was attached to role ${name}, which is not a designated admin role; the exemption for built-in admin roles of StackSets (service-managed) does not apply: it admits AWS arn:aws:iam::${MANAGEMENT}:user/mallory, not only another account's role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin; it trusts AWS arn:aws:iam::${MANAGEMENT}:user/mallory`,
+    });
+  });
+
+  it('detaches AdministratorAccess from a built-in name whose trust policy cannot be read (failing closed)', () => {
+    const plan = decide(role('AWSControlTowerExecution', '/', ACCOUNT, 'aws', '{not json'));
+
+    expect(plan.kind).toBe('act');
+    expect(plan.reason).toContain(
+      'the exemption for built-in admin roles of AWS Control Tower does not apply: its trust policy could not be read',
+    );
+  });
+
+  it('lets a customer designation win over a refused built-in name', () => {
+    const subject = trusting('AWSControlTowerExecution', '*');
+
+    expect(decide(subject).kind).toBe('act');
+    expect(decide(subject, { patterns: ['AWSControlTowerExecution'] })).toEqual({
+      kind: 'skip',
+      reason:
+        'role AWSControlTowerExecution is a designated admin role (matches "AWSControlTowerExecution"); it trusts anyone (*)',
+    });
+  });
+
+  it('says nothing of a refused built-in whose AdministratorAccess is already gone', () => {
+    const plan = decide(trusting('AWSControlTowerExecution', '*'), { attached: [] });
+
+    expect(plan).toEqual({
+      kind: 'none',
+      reason: 'AdministratorAccess is no longer attached to role AWSControlTowerExecution',
+    });
   });
 
   it('says nothing when AdministratorAccess is no longer attached', () => {

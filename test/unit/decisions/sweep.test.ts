@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ADMIN_ROLE_PATTERNS } from '../../../lib/config.js';
 import { type ReportRow, ROOT_ACCOUNT } from '../../../lib/credential-report.js';
 import {
   adminPolicyFindings,
@@ -144,11 +143,19 @@ describe('selectKeyWarnings', () => {
 });
 
 describe('adminPolicyFindings', () => {
-  const role = (name: string, path = '/', attached: string[] = [ADMIN]): RoleDetails => ({
+  const trustOf = (principal: unknown) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal }] });
+  const role = (
+    name: string,
+    path = '/',
+    attached: string[] = [ADMIN],
+    trustPolicy = trustOf({ Service: 'ec2.amazonaws.com' }),
+  ): RoleDetails => ({
     name,
     path,
     arn: `arn:aws:iam::123456789012:role${path}${name}`,
     attachedPolicyArns: attached,
+    trustPolicy,
   });
 
   it('makes every non-admin role holding AdministratorAccess a candidate, in any partition', () => {
@@ -159,7 +166,7 @@ describe('adminPolicyFindings', () => {
         role('read-only', '/', ['arn:aws:iam::aws:policy/ReadOnlyAccess']),
         role('no-policies', '/', []),
       ],
-      DEFAULT_ADMIN_ROLE_PATTERNS,
+      [],
     );
 
     expect(
@@ -175,20 +182,42 @@ describe('adminPolicyFindings', () => {
     });
   });
 
-  it('skips designated admin roles and roles AWS reserves, as the event path does', () => {
+  it('skips designated admin roles, qualifying built-in admin roles and roles AWS reserves, as the event path does', () => {
     const findings = adminPolicyFindings(
       [
-        role('OrganizationAccountAccessRole'),
-        role('ops-break-glass'),
+        role(
+          'OrganizationAccountAccessRole',
+          '/',
+          [ADMIN],
+          trustOf({ AWS: 'arn:aws:iam::999988887777:root' }),
+        ),
         role('custom-admin'),
         role('AWSServiceRoleForSupport', '/aws-service-role/support.amazonaws.com/'),
         role('AWSReservedSSO_Admin_0123', '/aws-reserved/sso.amazonaws.com/'),
       ],
-      ['custom-*', ...DEFAULT_ADMIN_ROLE_PATTERNS],
+      ['custom-*'],
     );
 
-    expect(findings.map((finding) => finding.plan.kind)).toEqual(['skip', 'skip', 'skip', 'skip', 'skip']);
-    expect(findings[3]?.plan.reason).toContain('/aws-service-role/');
+    expect(findings.map((finding) => finding.plan.kind)).toEqual(['skip', 'skip', 'skip', 'skip']);
+    expect(findings[0]?.plan.reason).toContain('it trusts AWS arn:aws:iam::999988887777:root');
+    expect(findings[2]?.plan.reason).toContain('/aws-service-role/');
+  });
+
+  it("makes candidates of break-glass look-alikes and of built-in names whose trust policy is not their owner's", () => {
+    const findings = adminPolicyFindings(
+      [
+        role('not-break-glass-really'),
+        role('OrganizationAccountAccessRole', '/', [ADMIN], trustOf({ AWS: '*' })),
+        { ...role('AWSCloudFormationStackSetExecutionRole'), trustPolicy: undefined },
+      ],
+      [],
+    );
+
+    expect(findings.map((finding) => finding.plan.kind)).toEqual(['act', 'act', 'act']);
+    expect(findings[1]?.plan.reason).toContain(
+      "does not apply: it admits anyone (*), not only another account's root",
+    );
+    expect(findings[2]?.plan.reason).toContain('does not apply: its trust policy could not be read');
   });
 });
 
