@@ -1,5 +1,6 @@
 import type { Action, Resource } from '../plan.js';
 import { isDesignatedAdminRole } from './admin-policy.js';
+import { BUILT_IN_ADMIN_ROLES } from './admin-roles.js';
 
 /** What to do about a principal that keeps re-making a change iam-warden undoes: tell people, or also fence it. */
 export const REPEAT_OFFENDER_ACTIONS = ['alert', 'quarantine'] as const;
@@ -84,6 +85,15 @@ export function decideQuarantine(input: QuarantineInput): QuarantinePlan {
       return {
         kind: 'skip',
         reason: `role ${principal.name} is a designated admin role (matches "${pattern}")`,
+      };
+    }
+    // By name alone: not quarantining only leaves people to act; fencing off the organization's own way into the
+    // account (OrganizationAccountAccessRole, Control Tower) could lock its administrators out.
+    const tool = BUILT_IN_ADMIN_ROLES.find((builtIn) => builtIn.name.test(principal.name));
+    if (tool !== undefined) {
+      return {
+        kind: 'skip',
+        reason: `role ${principal.name} is ${tool.tool}'s admin role; a person must act`,
       };
     }
   }
