@@ -84,6 +84,11 @@ describe('decideQuarantine', () => {
       /designated admin role/,
     ],
     [
+      "the organization's access role",
+      session(`arn:aws:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`),
+      /AWS Organizations's admin role/,
+    ],
+    [
       'a role of another account',
       session('arn:aws:iam::999999999999:role/deployer'),
       /belongs to another account/,
