@@ -215,6 +215,17 @@ describe('numeric', () => {
     expect(() => compilePattern({ n: [{ numeric: ['<', '1'] }] })).toThrow(/numbers/);
     expect(() => compilePattern({ n: [{ numeric: ['<'] }] })).toThrow(InvalidPatternError);
   });
+
+  it('rejects names inherited from Object.prototype as comparisons', () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__']) {
+      expect(() => compilePattern({ n: [{ numeric: [name, 5] }] }), name).toThrow(
+        `invalid event pattern at n[0].numeric: unknown comparison "${name}"`,
+      );
+      expect(() => compilePattern({ n: [{ numeric: ['>', 0, name, 5] }] }), name).toThrow(
+        /unknown comparison/,
+      );
+    }
+  });
 });
 
 describe('cidr', () => {
