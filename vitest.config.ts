@@ -1,15 +1,18 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/** The unit tests: also the only tests mutation testing runs (vitest.mutation.config.ts). */
+export const unitProject = {
+  test: {
+    name: 'unit',
+    include: ['test/unit/**/*.test.ts'],
+    setupFiles: ['test/support/setup-matchers.ts'],
+  },
+} satisfies TestProjectInlineConfiguration;
 
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-          setupFiles: ['test/support/setup-matchers.ts'],
-        },
-      },
+      unitProject,
       {
         test: {
           name: 'integration',

@@ -219,13 +219,15 @@ function compileWildcard(operand: unknown, path: string): ValueTest {
   return (value) => typeof value === 'string' && regex.test(value);
 }
 
-const COMPARISONS: Readonly<Record<string, (value: number, bound: number) => boolean>> = {
-  '=': (value, bound) => value === bound,
-  '<': (value, bound) => value < bound,
-  '<=': (value, bound) => value <= bound,
-  '>': (value, bound) => value > bound,
-  '>=': (value, bound) => value >= bound,
-};
+// A Map, not an object literal: looking an operator up on an object would also find what it inherits from
+// Object.prototype, so `["toString", 5]` would compile (and match every number) instead of being rejected.
+const COMPARISONS: ReadonlyMap<string, (value: number, bound: number) => boolean> = new Map([
+  ['=', (value: number, bound: number) => value === bound],
+  ['<', (value: number, bound: number) => value < bound],
+  ['<=', (value: number, bound: number) => value <= bound],
+  ['>', (value: number, bound: number) => value > bound],
+  ['>=', (value: number, bound: number) => value >= bound],
+]);
 
 /**
  * `numeric` takes one comparison (`["=", 5]`, `["<", 10]`) or a lower and an upper bound
@@ -240,7 +242,7 @@ function compileNumeric(operand: unknown, path: string): ValueTest {
   for (let index = 0; index < operand.length; index += 2) {
     const operator: unknown = operand[index];
     const bound: unknown = operand[index + 1];
-    const compare = typeof operator === 'string' ? COMPARISONS[operator] : undefined;
+    const compare = typeof operator === 'string' ? COMPARISONS.get(operator) : undefined;
     if (typeof operator !== 'string' || compare === undefined) {
       fail(path, `unknown comparison ${JSON.stringify(operator)}`);
     }

@@ -260,3 +260,91 @@ describe('parseCredentialReport', () => {
     expect(parseCredentialReport(text).rows[0]?.keys.map((key) => key.active)).toEqual([true, false]);
   });
 });
+
+// The cases below pin down edges that mutation testing (docs/mutation-testing.md) found untested.
+describe('parseCsv at its edges', () => {
+  it('keeps a last record ending in an empty field without a final line break', () => {
+    expect(parseCsv('a,b\nc,')).toEqual([
+      { line: 1, fields: ['a', 'b'] },
+      { line: 2, fields: ['c', ''] },
+    ]);
+  });
+
+  it('keeps a last record that is one empty quoted field', () => {
+    expect(parseCsv('a\n""')).toEqual([
+      { line: 1, fields: ['a'] },
+      { line: 2, fields: [''] },
+    ]);
+  });
+
+  it('keeps a carriage return not followed by a line feed as a character', () => {
+    expect(parseCsv('a\rb,c')).toEqual([{ line: 1, fields: ['a\rb', 'c'] }]);
+  });
+
+  it('counts the line breaks inside quoted fields in the next record’s line number', () => {
+    expect(parseCsv('"x\r\ny\nz",1\r\nnext').map((record) => record.line)).toEqual([1, 4]);
+  });
+
+  it('reads a quote after the start of a field, and a doubled quote, literally', () => {
+    expect(parseCsv('a"",b').map((record) => record.fields)).toEqual([['a""', 'b']]);
+  });
+});
+
+describe('parseCredentialReport at its edges', () => {
+  const SHORT_HEADER =
+    'user,arn,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated';
+
+  it('lists a one-field garbage line as unreadable', () => {
+    const report = parseCredentialReport(
+      `${HEADER}\ngarbage\n${row('bob', 'arn:aws:iam::123456789012:user/bob')}`,
+    );
+
+    expect(report.badLines).toEqual([2]);
+    expect(report.rows.map((r) => r.user)).toEqual(['bob']);
+  });
+
+  it('lists a row without an ARN as unreadable', () => {
+    const report = parseCredentialReport(`${SHORT_HEADER}\nbob,,true,N/A,false,N/A`);
+
+    expect(report).toEqual({ rows: [], badLines: [2], missingColumns: [] });
+  });
+
+  it('lists a row with extra commas whose ARN does not end with the user name as unreadable', () => {
+    const report = parseCredentialReport(
+      [HEADER, row('x,y', 'arn:aws:iam::123456789012:user/z'), row('x', 'arn:aws:iam::1:user/x,y')].join(
+        '\n',
+      ),
+    );
+
+    expect(report.rows).toEqual([]);
+    expect(report.badLines).toEqual([2, 3]);
+  });
+
+  it('recovers commas in names only when user and arn are the first two columns', () => {
+    const text = [
+      'arn,user,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated',
+      'arn:aws:iam::123456789012:user/x,y,x,y,true,N/A,false,N/A',
+    ].join('\n');
+
+    expect(parseCredentialReport(text)).toEqual({ rows: [], badLines: [2], missingColumns: [] });
+  });
+
+  it('reads a rotation date only when it is an ISO date with a time that exists', () => {
+    const text = [
+      SHORT_HEADER,
+      'a,arn:aws:iam::123456789012:user/a,true,2025-13-45T00:00:00Z,true,2025-03-01',
+      'b,arn:aws:iam::123456789012:user/b,true,on 2025-03-01T00:00:00Z,true,',
+    ].join('\n');
+
+    const rows = parseCredentialReport(text).rows;
+
+    expect(rows.map((r) => r.keys.map((key) => key.lastRotated))).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+    expect(rows.map((r) => r.keys.map((key) => key.active))).toEqual([
+      [true, true],
+      [true, true],
+    ]);
+  });
+});

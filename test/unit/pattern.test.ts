@@ -215,6 +215,17 @@ describe('numeric', () => {
     expect(() => compilePattern({ n: [{ numeric: ['<', '1'] }] })).toThrow(/numbers/);
     expect(() => compilePattern({ n: [{ numeric: ['<'] }] })).toThrow(InvalidPatternError);
   });
+
+  it('rejects names inherited from Object.prototype as comparisons', () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__']) {
+      expect(() => compilePattern({ n: [{ numeric: [name, 5] }] }), name).toThrow(
+        `invalid event pattern at n[0].numeric: unknown comparison "${name}"`,
+      );
+      expect(() => compilePattern({ n: [{ numeric: ['>', 0, name, 5] }] }), name).toThrow(
+        /unknown comparison/,
+      );
+    }
+  });
 });
 
 describe('cidr', () => {
@@ -316,5 +327,234 @@ describe('the rules in template.yaml', () => {
     const rules = templateRules();
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) expect(() => compilePattern(rule.pattern)).not.toThrow();
+  });
+});
+
+// The cases below pin down edges that mutation testing (docs/mutation-testing.md) found untested.
+describe('numeric, at and around each bound', () => {
+  const at = (numeric: unknown[], n: number) => matches({ n: [{ numeric }] }, { n });
+
+  it('compares in both directions, the bound itself included only by <=, >= and =', () => {
+    expect([at(['<', 5], 4), at(['<', 5], 5), at(['<', 5], 6)]).toEqual([true, false, false]);
+    expect([at(['<=', 5], 4), at(['<=', 5], 5), at(['<=', 5], 6)]).toEqual([true, true, false]);
+    expect([at(['>', 5], 4), at(['>', 5], 5), at(['>', 5], 6)]).toEqual([false, false, true]);
+    expect([at(['>=', 5], 4), at(['>=', 5], 5), at(['>=', 5], 6)]).toEqual([false, true, true]);
+    expect([at(['=', 5], 4), at(['=', 5], 5), at(['=', 5], 6)]).toEqual([false, true, false]);
+  });
+
+  it('needs both bounds of a range, written in either order', () => {
+    expect([at(['>=', 1, '<=', 5], 0), at(['>=', 1, '<=', 5], 1), at(['>=', 1, '<=', 5], 5)]).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect([at(['>=', 1, '<=', 5], 6), at(['<', 5, '>', 1], 3), at(['<', 5, '>', 1], 5)]).toEqual([
+      false,
+      true,
+      false,
+    ]);
+  });
+
+  it('rejects two upper bounds, an equality in a range, and operand lists of other lengths', () => {
+    expect(() => compilePattern({ n: [{ numeric: ['<', 1, '<=', 2] }] })).toThrow(/lower bound/);
+    expect(() => compilePattern({ n: [{ numeric: ['=', 1, '<', 2] }] })).toThrow(/lower bound/);
+    expect(() => compilePattern({ n: [{ numeric: ['>', 1, '<', 2, '<', 3] }] })).toThrow(
+      'invalid event pattern at n[0].numeric: takes [operator, number] or [lower operator, number, upper operator, number]',
+    );
+    expect(() => compilePattern({ n: [{ numeric: ['>', 1, '<'] }] })).toThrow(/takes \[operator/);
+    expect(() => compilePattern({ n: [{ numeric: '>' }] })).toThrow(/takes \[operator/);
+    expect(() => compilePattern({ n: [{ numeric: [5, '>'] }] })).toThrow('unknown comparison 5');
+  });
+
+  it('rejects bounds that are not finite numbers', () => {
+    for (const bound of [Number.POSITIVE_INFINITY, Number.NaN, null, '5']) {
+      expect(() => compilePattern({ n: [{ numeric: ['<', bound] }] }), String(bound)).toThrow(
+        /compares with numbers/,
+      );
+    }
+  });
+});
+
+describe('type checks: a filter on strings never matches a number, a boolean or null', () => {
+  const others = [5, true, null];
+
+  it('wildcard, prefix, suffix and equals-ignore-case', () => {
+    for (const value of others) {
+      expect(matches({ v: [{ wildcard: '*' }] }, { v: value }), String(value)).toBe(false);
+      expect(matches({ v: [{ prefix: '' }] }, { v: value }), String(value)).toBe(false);
+      expect(matches({ v: [{ suffix: '' }] }, { v: value }), String(value)).toBe(false);
+      expect(matches({ v: [{ prefix: { 'equals-ignore-case': '' } }] }, { v: value }), String(value)).toBe(
+        false,
+      );
+      expect(matches({ v: [{ 'equals-ignore-case': String(value) }] }, { v: value }), String(value)).toBe(
+        false,
+      );
+    }
+  });
+
+  it('cidr', () => {
+    expect(matches({ v: [{ cidr: '0.0.0.0/0' }] }, { v: 167772161 })).toBe(false);
+  });
+
+  it('and numeric never matches a string', () => {
+    expect(matches({ v: [{ numeric: ['>', 0] }] }, { v: '5' })).toBe(false);
+    expect(matches({ v: [{ numeric: ['>', 0] }] }, { v: true })).toBe(false);
+  });
+
+  it('exists takes only a boolean', () => {
+    expect(() => compilePattern({ v: [{ exists: 'true' }] })).toThrow(
+      'invalid event pattern at v[0].exists: takes true or false',
+    );
+  });
+});
+
+describe('anything-but, the lists and filters it takes', () => {
+  it('excludes any number of a list of numbers, and never a string like it', () => {
+    expect(matches({ v: [{ 'anything-but': [1, 2] }] }, { v: 2 })).toBe(false);
+    expect(matches({ v: [{ 'anything-but': [1, 2] }] }, { v: 3 })).toBe(true);
+    expect(matches({ v: [{ 'anything-but': [1, 2] }] }, { v: '2' })).toBe(true);
+    expect(matches({ v: [{ 'anything-but': 2 }] }, { v: '2' })).toBe(true);
+  });
+
+  it('does not exclude a value the inner filter cannot apply to', () => {
+    expect(matches({ v: [{ 'anything-but': { prefix: '5' } }] }, { v: 5 })).toBe(true);
+    expect(matches({ v: [{ 'anything-but': { wildcard: '*' } }] }, { v: 5 })).toBe(true);
+  });
+
+  it('excludes a value matching any filter of a list', () => {
+    expect(matches({ v: [{ 'anything-but': { prefix: ['a', 'b'] } }] }, { v: 'bc' })).toBe(false);
+    expect(matches({ v: [{ 'anything-but': { suffix: ['a', 'b'] } }] }, { v: 'cb' })).toBe(false);
+    expect(matches({ v: [{ 'anything-but': { suffix: ['a', 'b'] } }] }, { v: 'bc' })).toBe(true);
+  });
+
+  it('rejects an empty list, a boolean, null, and filters that are empty or have two operators', () => {
+    const rejects = (operand: unknown) => () => compilePattern({ v: [{ 'anything-but': operand }] });
+    expect(rejects([])).toThrow('invalid event pattern at v[0].anything-but: takes a non-empty list');
+    expect(rejects([true])).toThrow(/only strings or only numbers/);
+    expect(rejects(true)).toThrow(/takes a string, a number, a list or a filter, not true/);
+    expect(rejects(null)).toThrow(/takes a string, a number, a list or a filter, not null/);
+    expect(rejects({})).toThrow('takes one inner filter, got []');
+    expect(rejects({ prefix: 'a', suffix: 'b' })).toThrow('takes one inner filter, got ["prefix","suffix"]');
+    expect(rejects({ prefix: [] })).toThrow(
+      'invalid event pattern at v[0].anything-but.prefix: takes a non-empty list',
+    );
+    expect(rejects({ prefix: 5 })).toThrow(
+      'invalid event pattern at v[0].anything-but.prefix: takes a string, not 5',
+    );
+    expect(rejects({ suffix: [5] })).toThrow(
+      'invalid event pattern at v[0].anything-but.suffix[0]: takes a string, not 5',
+    );
+  });
+});
+
+describe('cidr, address parsing', () => {
+  const inBlock = (block: string, ip: string) => matches({ ip: [{ cidr: block }] }, { ip });
+
+  it('reads IPv4 addresses of four decimal parts of 0-255 only', () => {
+    expect(inBlock('0.0.0.0/0', '255.255.255.255')).toBe(true);
+    for (const ip of [
+      '1.2.3',
+      '1.2.3.4.5',
+      '1.2.3.256',
+      '1.2.3.1000',
+      '1.2.3.a',
+      '1.2.3. 4',
+      '1.2.3.4 ',
+      '1..3.4',
+    ]) {
+      expect(inBlock('0.0.0.0/0', ip), ip).toBe(false);
+    }
+  });
+
+  it('compares the network bits only, up to the whole address', () => {
+    expect(inBlock('10.0.0.0/31', '10.0.0.1')).toBe(true);
+    expect(inBlock('10.0.0.0/31', '10.0.0.2')).toBe(false);
+    expect(inBlock('10.0.0.1/32', '10.0.0.1')).toBe(true);
+    expect(inBlock('10.0.0.1/32', '10.0.1.1')).toBe(false);
+    expect(inBlock('192.168.0.0/16', '192.168.255.1')).toBe(true);
+    expect(inBlock('192.168.0.0/16', '192.169.0.1')).toBe(false);
+    expect(inBlock('2001:db8::1/128', '2001:db8::1')).toBe(true);
+    expect(inBlock('2001:db8::1/128', '2001:db8::2')).toBe(false);
+  });
+
+  it('never matches an IPv4 address against an IPv6 block, nor the reverse', () => {
+    expect(inBlock('::/96', '10.0.0.1')).toBe(false);
+    expect(inBlock('0.0.0.0/0', '::1')).toBe(false);
+  });
+
+  it('reads the groups before and after ::, in order', () => {
+    expect(inBlock('1:2:3:4:5:6:7:0/128', '1:2:3:4:5:6:7::')).toBe(true);
+    expect(inBlock('0:2:3:4:5:6:7:8/128', '::2:3:4:5:6:7:8')).toBe(true);
+    expect(inBlock('1:0:0:0:0:0:0:2/128', '1::2')).toBe(true);
+    expect(inBlock('1:0:0:0:0:0:0:2/128', '2::1')).toBe(false);
+    expect(inBlock('1:2:0:0:0:0:a:b/128', '1:2::A:B')).toBe(true);
+    expect(inBlock('::ffff:102:304/128', '::ffff:1.2.3.4')).toBe(true);
+  });
+
+  it('rejects IPv6 text that is not an address', () => {
+    for (const ip of [
+      '1:2:3:4:5:6:7',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4::5:6:7:8',
+      '1::2::3',
+      '12345::',
+      'g::',
+      ':1:2:3:4:5:6:7',
+      '::ffff:1.2.3.256',
+      '::ffff:1.2.3',
+    ]) {
+      expect(inBlock('::/0', ip), ip).toBe(false);
+    }
+    expect(inBlock('::/0', '1:2:3:4:5:6:7:8')).toBe(true);
+  });
+
+  it('rejects prefixes longer than the address', () => {
+    expect(() => compilePattern({ ip: [{ cidr: '::/129' }] })).toThrow('"::/129" is not a CIDR block');
+    expect(() => compilePattern({ ip: [{ cidr: '::/128' }] })).not.toThrow();
+    expect(() => compilePattern({ ip: [{ cidr: '10.0.0.0/32' }] })).not.toThrow();
+    expect(() => compilePattern({ ip: [{ cidr: 'x/8' }] })).toThrow(/not a CIDR block/);
+    expect(() => compilePattern({ ip: [{ cidr: '10.0.0.0/1000' }] })).toThrow(/not a CIDR block/);
+    expect(() => compilePattern({ ip: [{ cidr: '/8' }] })).toThrow(/not a CIDR block/);
+  });
+});
+
+describe('structure of patterns and events', () => {
+  it('reads only the event’s own fields, never inherited ones', () => {
+    const event = Object.create({ source: 'aws.iam' }) as object;
+    expect(matchesPattern({ source: ['aws.iam'] }, event)).toBe(false);
+  });
+
+  it('flattens nested arrays of values and of objects', () => {
+    expect(matches({ v: [3] }, { v: [[1, [3]]] })).toBe(true);
+    expect(matches({ v: { w: [3] } }, { v: [[{ w: 1 }, [{ w: 3 }]]] })).toBe(true);
+  });
+
+  it('rejects a list as a value, a filter without an operator, and $or that is not a list of patterns', () => {
+    expect(() => compilePattern({ v: [['x']] })).toThrow('invalid event pattern at v[0]: ["x"] is neither');
+    expect(() => compilePattern({ v: [{}] })).toThrow('a filter has exactly one operator, got []');
+    expect(() => compilePattern({ $or: [{ a: ['x'] }, 'b'] })).toThrow(/`\$or` takes an array/);
+    expect(() => compilePattern({ $or: { a: ['x'], b: ['y'] } })).toThrow(/`\$or` takes an array/);
+  });
+
+  it('names the top level in errors there', () => {
+    expect(() => compilePattern({})).toThrow('invalid event pattern at (top level): an empty object');
+  });
+
+  it('prefix and suffix take a string or equals-ignore-case only', () => {
+    expect(() => compilePattern({ v: [{ prefix: { wildcard: 'a' } }] })).toThrow(
+      'invalid event pattern at v[0].prefix: takes a string or { "equals-ignore-case": string }',
+    );
+    expect(() => compilePattern({ v: [{ suffix: { 'equals-ignore-case': 'a', x: 1 } }] })).toThrow(
+      /takes a string or/,
+    );
+    expect(() => compilePattern({ v: [{ prefix: { 'equals-ignore-case': 5 } }] })).toThrow(
+      'invalid event pattern at v[0].prefix.equals-ignore-case: takes a string, not 5',
+    );
+  });
+
+  it('escapes a backslash and rejects one at the end of a wildcard', () => {
+    expect(matches({ v: [{ wildcard: 'a\\\\*' }] }, { v: 'a\\bc' })).toBe(true);
+    expect(() => compilePattern({ v: [{ wildcard: 'a\\' }] })).toThrow(/backslash/);
+    expect(matches({ v: [{ wildcard: 'a*b' }] }, { v: 'a\nb' })).toBe(true);
   });
 });
