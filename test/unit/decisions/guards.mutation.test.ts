@@ -19,9 +19,12 @@ function input(changes: Partial<GuardInput> = {}): GuardInput {
     rule: 'access-keys',
     now: NOW,
     exemptTag: undefined,
+    exemptTagValue: 'true',
     history: [],
     remediationId: 'rem-current',
     targets: ['access-key:AKIA1'],
+    states: ['access-key:AKIA1'],
+    principalArn: 'arn:aws:iam::1:user/mallory',
     repeatLimit: 3,
     repeatWindowHours: 24,
     ...changes,
@@ -49,7 +52,7 @@ function remediation(id: string, createdAt: string, targets: string[]): HistoryE
  * (these tests are about which remediations count, not about what happens then).
  */
 function atRepeatLimit(guard: Guard): boolean {
-  return guard.kind === 'escalate';
+  return guard.kind === 'proceed' && guard.repeat !== undefined;
 }
 
 describe('guardAction: grace after a restore of several targets', () => {
