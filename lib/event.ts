@@ -75,7 +75,8 @@ const parameters = z.nullish(z.record(z.string(), z.unknown()));
 export const cloudTrailDetailSchema = z.looseObject({
   eventVersion: informational,
   userIdentity: userIdentitySchema,
-  eventTime: z.string().check(z.minLength(1)),
+  // Shown and recorded only; without it, the time EventBridge gives the event stands in.
+  eventTime: informational,
   eventSource: z.literal('iam.amazonaws.com'),
   eventName: z.string().check(z.minLength(1)),
   awsRegion: informational,
@@ -164,7 +165,7 @@ export function parseIamEvent(input: unknown): Change {
   return {
     eventId: detail.eventID ?? parsed.data.id,
     eventName: detail.eventName,
-    eventTime: detail.eventTime,
+    eventTime: detail.eventTime || parsed.data.time,
     account: detail.recipientAccountId ?? parsed.data.account,
     region: detail.awsRegion ?? parsed.data.region,
     actor: {

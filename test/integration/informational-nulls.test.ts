@@ -72,6 +72,8 @@ function fixtureWithNulls(file: string): Json & { detail: Json } {
     sessionContext: null,
   });
   const event = wrap(record, file);
+  // After wrapping, which takes the envelope's time from it.
+  (event.detail as Json).eventTime = null;
   event.resources = null;
   return event as Json & { detail: Json };
 }

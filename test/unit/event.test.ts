@@ -209,6 +209,7 @@ describe('parseIamEvent: informational fields', () => {
     ['sourceIPAddress', (event, value) => (event.detail.sourceIPAddress = value)],
     ['awsRegion', (event, value) => (event.detail.awsRegion = value)],
     ['eventVersion', (event, value) => (event.detail.eventVersion = value)],
+    ['eventTime', (event, value) => (event.detail.eventTime = value as never)],
     ['errorMessage', (event, value) => (event.detail.errorMessage = value)],
     ['resources (envelope)', (event, value) => (event.resources = value as never)],
     ['version (envelope)', (event, value) => (event.version = value as never)],
@@ -238,6 +239,15 @@ describe('parseIamEvent: informational fields', () => {
 
     expect(change.actor).toMatchObject({ sourceIp: undefined, userAgent: undefined });
     expect(change.region).toBe(event.region);
+  });
+
+  it("records the envelope's time for a record whose eventTime is null or empty", () => {
+    const event = sampleEvent('put-user-policy');
+    for (const eventTime of [null, '']) {
+      event.detail.eventTime = eventTime as never;
+
+      expect(parseIamEvent(event).eventTime).toBe(event.time);
+    }
   });
 
   it('never turns a number into a name: a numeric userName reads as absent', () => {
