@@ -55,7 +55,9 @@ function ownerOf(change: Change, userName: string | undefined): Owner {
 /**
  * The key as seen from its owner, when the caller is someone else: any principal but the IAM user itself
  * (another user, a role session, the root user, a federated user). IAM user names are case-insensitively
- * unique, so the comparison ignores case.
+ * unique, so the comparison ignores case. `userIdentity.userName` is informational (read as absent when it is
+ * not a string): the caller's ARN names the user too. A caller that is an IAM user named by neither is not
+ * taken for someone else, so `ForeignKeyAction=deactivate` never turns off a user's own new key on a guess.
  */
 function foreignKey(
   change: Change,
@@ -64,11 +66,13 @@ function foreignKey(
   verb: ForeignKey['verb'],
 ): ForeignKey | undefined {
   const identity = change.detail.userIdentity;
-  const own =
-    identity.type === 'IAMUser' &&
-    identity.userName?.toLowerCase() === owner.toLowerCase() &&
-    (identity.accountId === undefined || identity.accountId === change.account);
-  return own ? undefined : { accessKeyId, callerArn: change.actor.arn, verb };
+  if (identity.type !== 'IAMUser') return { accessKeyId, callerArn: change.actor.arn, verb };
+  const caller = identity.userName ?? /:user\/(?:[^/]*\/)*([^/]+)$/.exec(identity.arn ?? '')?.[1];
+  const sameAccount = identity.accountId === undefined || identity.accountId === change.account;
+  if (caller === undefined) return undefined;
+  return caller.toLowerCase() === owner.toLowerCase() && sameAccount
+    ? undefined
+    : { accessKeyId, callerArn: change.actor.arn, verb };
 }
 
 function rootAlert(change: Change, what: string): Targeted<KeyTarget> {

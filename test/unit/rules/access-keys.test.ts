@@ -93,4 +93,24 @@ describe('accessKeysRule.target: a key made for someone else', () => {
       },
     });
   });
+
+  it('reads the caller from its ARN when userIdentity.userName is absent', () => {
+    const own = sampleEvent('create-access-key');
+    const other = sampleEvent('create-access-key');
+    (own.detail.userIdentity as Record<string, unknown>).userName = null;
+    (other.detail.userIdentity as Record<string, unknown>).userName = null;
+    requestOf(other).userName = 'bob';
+
+    expect(target(own)).toMatchObject({ target: { userName: 'user1', foreign: undefined } });
+    expect(target(other)).toMatchObject({ target: { foreign: { verb: 'created' } } });
+  });
+
+  it('does not take an IAM user named by neither userName nor ARN for someone else', () => {
+    const event = sampleEvent('create-access-key');
+    const identity = event.detail.userIdentity as Record<string, unknown>;
+    identity.userName = null;
+    identity.arn = undefined;
+
+    expect(target(event)).toMatchObject({ target: { userName: 'user1', foreign: undefined } });
+  });
 });
