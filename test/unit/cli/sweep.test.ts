@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -11,8 +12,8 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../lib/cli/run.js';
-import { parseSweepArgs, SWEEP_USAGE, sweepCommand } from '../../../lib/cli/sweep.js';
+import { type CliContext, helpText, runCli } from '../../../lib/cli/run.js';
+import { parseSweepArgs } from '../../../lib/cli/sweep.js';
 import { UsageError } from '../../../lib/errors.js';
 import type { SweepReport } from '../../../lib/sweep.js';
 import { DAY_MS, TEST_ENV, testClients } from '../../support/deps.js';
@@ -117,14 +118,34 @@ describe('parseSweepArgs', () => {
     [['--rate', 'fast'], '--rate fast'],
     [['--run-id', 'a b'], '--run-id a b'],
     [['--bogus'], 'bogus'],
-    [['extra'], 'extra'],
+    [['extra'], 'too many arguments'],
   ])('rejects %j', (args, message) => {
     expect(() => parseSweepArgs(args)).toThrow(UsageError);
     expect(() => parseSweepArgs(args)).toThrow(message);
   });
 });
 
-describe('sweepCommand', () => {
+/** `iam-warden sweep <args>` through the CLI's program. */
+function sweepCommand(args: string[], ctx: CliContext): Promise<number> {
+  return runCli(['sweep', ...args], ctx);
+}
+
+/** A stream that says it is a terminal (or not), recording what is drawn on it. */
+function terminal(isTTY: boolean) {
+  let drawn = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        drawn += String(chunk);
+        done();
+      },
+    }),
+    { isTTY, columns: 120 },
+  );
+  return { stream, drawn: () => drawn };
+}
+
+describe('iam-warden sweep', () => {
   it('runs the sweep as of --now in the mode given, and prints what it did', async () => {
     const { stdout, context: ctx } = context();
     const now = new Date(WALL.getTime() + 100 * DAY_MS);
@@ -183,13 +204,17 @@ describe('sweepCommand', () => {
     const { stderr, context: ctx } = context();
 
     expect(await sweepCommand([], ctx)).toBe(1);
-    expect(stderr.text()).toBe('iam-warden: sweep failed: AccessDenied: no\n');
+    expect(stderr.text()).toBe(
+      'iam-warden: access denied: no. Run with credentials allowed to do this (README: Command line)\n',
+    );
   });
 
-  it('exits 2 with the usage on a bad command line, and on a bad configuration', async () => {
+  it('exits 2 with one line on a bad command line, and on a bad configuration', async () => {
     const bad = context();
     expect(await sweepCommand(['--mode', 'loud'], bad.context)).toBe(2);
-    expect(bad.stderr.text()).toContain(SWEEP_USAGE);
+    expect(bad.stderr.text()).toBe(
+      'iam-warden: --mode loud: the mode must be one of off, notify, enforce (see iam-warden sweep --help)\n',
+    );
 
     const unconfigured = context();
     expect(await sweepCommand([], { ...unconfigured.context, env: {} })).toBe(2);
@@ -208,6 +233,20 @@ describe('sweepCommand', () => {
     const { stdout, context: ctx } = context();
 
     expect(await sweepCommand(['--help'], ctx)).toBe(0);
-    expect(stdout.text()).toBe(SWEEP_USAGE);
+    expect(stdout.text()).toBe(helpText('sweep'));
+    expect(stdout.text()).toContain('--run-id <id>');
+  });
+
+  it('draws its progress on a terminal, and nothing on a pipe', async () => {
+    const tty = terminal(true);
+    const onTerminal = context();
+    expect(await sweepCommand(['--json'], { ...onTerminal.context, progress: tty.stream })).toBe(0);
+    expect(tty.drawn()).toMatch(/sweep \| \d+ IAM calls \| \d+ decisions/);
+    expect(JSON.parse(onTerminal.stdout.text())).toMatchObject({ users: 1 });
+
+    const pipe = terminal(false);
+    const onPipe = context();
+    expect(await sweepCommand(['--json'], { ...onPipe.context, progress: pipe.stream })).toBe(0);
+    expect(pipe.drawn()).toBe('');
   });
 });
