@@ -327,6 +327,12 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     program.outputHelp();
     return EXIT_OK;
   }
+  const [first, asked] = argv;
+  // commander answers `help <unknown>` with the whole help on stderr; one line is the rule here.
+  if (first === 'help' && asked !== undefined && !(COMMANDS as readonly string[]).includes(asked)) {
+    context.stderr.write(`iam-warden: unknown command '${asked}' (see iam-warden --help)\n`);
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return state.status;

@@ -127,13 +127,44 @@ function describeDecision(decision: Decision): string {
   return `  ${decision.outcome.padEnd(15)} ${decision.rule.padEnd(13)} ${subject}: ${decision.reason}`;
 }
 
+const OUTCOME_ORDER: readonly Decision['outcome'][] = [
+  'remediated',
+  'would-remediate',
+  'alert',
+  'skipped',
+  'failed',
+  'rejected',
+  'ignored',
+];
+
+/**
+ * One line per function, counting its decisions by outcome, so the counts agree with the decision lines
+ * below them: every decision but an `ignored` one is listed (a candidate that a second read found compliant).
+ * Candidates (what the bulk reads flagged) are given apart: settled-by-design findings (a designated admin
+ * role, a deny-only policy) are decisions without being candidates.
+ */
+function ruleLines(report: SweepReport): string[] {
+  return (Object.keys(report.candidates) as RuleName[]).map((rule) => {
+    const decisions = report.decisions.filter((decision) => decision.rule === rule);
+    const counts = OUTCOME_ORDER.map(
+      (outcome) => [outcome, decisions.filter((decision) => decision.outcome === outcome).length] as const,
+    )
+      .filter(([, count]) => count > 0)
+      .map(([outcome, count]) =>
+        outcome === 'ignored'
+          ? `${count} ignored (compliant when read again; not listed)`
+          : `${count} ${outcome.replace('-', ' ')}`,
+      );
+    const noun = decisions.length === 1 ? 'decision' : 'decisions';
+    const candidates = report.candidates[rule];
+    return `  ${rule.padEnd(14)} ${decisions.length} ${noun}${counts.length > 0 ? `: ${counts.join(', ')}` : ''} (${candidates} ${candidates === 1 ? 'candidate' : 'candidates'} to act on)`;
+  });
+}
+
 /** The report as people read it: what was looked at, each decision worth a line, the totals and the cost. */
 export function formatSweepReport(report: SweepReport, modes: Deps['config']['modes']): string {
   const modeText = Object.entries(modes)
     .map(([rule, mode]) => `${rule}=${mode}`)
-    .join(', ');
-  const candidates = Object.entries(report.candidates)
-    .map(([rule, count]) => `${rule} ${count}`)
     .join(', ');
   const calls = Object.entries(report.iamCalls)
     .map(([operation, count]) => `${operation} ${count}`)
@@ -141,7 +172,7 @@ export function formatSweepReport(report: SweepReport, modes: Deps['config']['mo
   const lines = [
     `Sweep ${report.runId} as of ${report.startedAt}; modes: ${modeText}`,
     `  ${report.users} users, ${report.roles} roles; credential report generated ${report.reportGeneratedAt}`,
-    `  candidates: ${candidates}`,
+    ...ruleLines(report),
     '',
     ...report.decisions.filter((decision) => decision.outcome !== 'ignored').map(describeDecision),
     '',

@@ -13,8 +13,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CliContext, helpText, runCli } from '../../../lib/cli/run.js';
-import { parseSweepArgs } from '../../../lib/cli/sweep.js';
+import { formatSweepReport, parseSweepArgs } from '../../../lib/cli/sweep.js';
 import { UsageError } from '../../../lib/errors.js';
+import type { Decision } from '../../../lib/plan.js';
 import type { SweepReport } from '../../../lib/sweep.js';
 import { DAY_MS, TEST_ENV, testClients } from '../../support/deps.js';
 import { itemsOutput, putItems } from '../../support/dynamo.js';
@@ -248,5 +249,65 @@ describe('iam-warden sweep', () => {
     const onPipe = context();
     expect(await sweepCommand(['--json'], { ...onPipe.context, progress: pipe.stream })).toBe(0);
     expect(pipe.drawn()).toBe('');
+  });
+});
+
+describe('formatSweepReport', () => {
+  function decision(rule: Decision['rule'], outcome: Decision['outcome'], name: string): Decision {
+    return {
+      rule,
+      mode: 'notify',
+      outcome,
+      reason: `${outcome} ${name}`,
+      eventId: `sweep:r:${rule}:${name}`,
+      eventName: 'ScheduledSweep',
+      resource: { type: rule === 'admin-policy' ? 'role' : 'user', name },
+    };
+  }
+
+  it("counts each function's decisions so they agree with the lines listed, candidates apart", () => {
+    const decisions = [
+      decision('admin-policy', 'skipped', 'break-glass'),
+      decision('inline-policy', 'skipped', 'deny-only'),
+      decision('inline-policy', 'skipped', 'quarantine'),
+      decision('access-keys', 'would-remediate', 'alice'),
+      decision('access-keys', 'ignored', 'bob'),
+    ];
+    const report = {
+      runId: 'r',
+      startedAt: WALL.toISOString(),
+      reportGeneratedAt: WALL.toISOString(),
+      durationMs: 1000,
+      readMs: 500,
+      users: 3,
+      roles: 1,
+      candidates: { 'admin-policy': 0, 'inline-policy': 0, 'access-keys': 2 },
+      remediated: 0,
+      wouldRemediate: 1,
+      skipped: 3,
+      alerts: 0,
+      ignored: 1,
+      failed: 0,
+      deferred: 0,
+      warnings: 0,
+      unreadableReportLines: 0,
+      iamCalls: { ListAccessKeys: 2 },
+      iamCallsTotal: 2,
+      decisions,
+    } as SweepReport;
+
+    const lines = formatSweepReport(report, {
+      'access-keys': 'notify',
+      'admin-policy': 'notify',
+      'inline-policy': 'notify',
+    }).split('\n');
+
+    expect(lines.slice(2, 5)).toEqual([
+      '  admin-policy   1 decision: 1 skipped (0 candidates to act on)',
+      '  inline-policy  2 decisions: 2 skipped (0 candidates to act on)',
+      '  access-keys    2 decisions: 1 would remediate, 1 ignored (compliant when read again; not listed) (2 candidates to act on)',
+    ]);
+    const listed = lines.filter((line) => /^ {2}(skipped|would-remediate|ignored) /.test(line));
+    expect(listed).toHaveLength(4);
   });
 });
