@@ -255,7 +255,9 @@ describe('iam-warden replay against moto', () => {
 
 describe('iam-warden replay after a restore', () => {
   it('says "grace period" in the row of an event the grace period turned into a notification', async () => {
-    await clients.iam.send(new CreateRoleCommand({ RoleName: 'grace-role', AssumeRolePolicyDocument: TRUST }));
+    await clients.iam.send(
+      new CreateRoleCommand({ RoleName: 'grace-role', AssumeRolePolicyDocument: TRUST }),
+    );
     await clients.iam.send(
       new AttachRolePolicyCommand({ RoleName: 'grace-role', PolicyArn: ADMINISTRATOR_ACCESS }),
     );

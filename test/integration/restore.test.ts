@@ -470,7 +470,8 @@ describe('inline policy restores that would be unsafe', () => {
 
     expect(restore).toMatchObject({
       status: 1,
-      stderr: 'iam-warden: refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
+      stderr:
+        'iam-warden: refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
     });
   });
 });
