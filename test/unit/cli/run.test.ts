@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -312,6 +313,37 @@ describe('runCli replay', () => {
       `      2  ${principal}`,
       '3 events: 2 would remediate, 1 not matched',
     ]);
+  });
+
+  it('draws progress on a terminal standard error only when the report goes elsewhere', async () => {
+    const sub = join(dir, 'many');
+    await mkdir(sub);
+    for (const name of ['a', 'b', 'c']) await file(`many/${name}.json`, sampleEvent('s3-put-object'));
+    const draw = async (isTTY: boolean, stdoutIsTerminal: boolean) => {
+      let drawn = '';
+      const progress = Object.assign(
+        new Writable({
+          write(chunk, _encoding, done) {
+            drawn += String(chunk);
+            done();
+          },
+        }),
+        { isTTY, columns: 120 },
+      );
+      const status = await runCli(['replay', sub, '--json', '--mode', 'notify'], {
+        env: TEST_ENV,
+        stdout: { write: () => undefined },
+        stderr: { write: () => undefined },
+        clients: testClients(),
+        progress,
+        stdoutIsTerminal,
+      });
+      expect(status).toBe(0);
+      return drawn;
+    };
+    expect(await draw(true, false)).toMatch(/replay \|.*\| \d\/3 files \| \d events/);
+    expect(await draw(true, true)).toBe('');
+    expect(await draw(false, false)).toBe('');
   });
 
   it('says why an event reached no function: a failed call, another policy, or no rule for it', async () => {
