@@ -1,8 +1,9 @@
-import { parseArgs } from 'node:util';
+import { Argument, Command } from 'commander';
 import { MODES, type Mode, RULES, type RuleName } from '../config.js';
 import { UsageError } from '../errors.js';
+import { collect, parseCommandLine } from './commander.js';
 
-/** What every command takes besides its arguments. */
+/** What `invoke` and `replay` take besides their arguments. */
 export interface CommonOptions {
   /** Modes to use instead of the configured ones, per function. */
   readonly modes: Readonly<Partial<Record<RuleName, Mode>>>;
@@ -12,8 +13,7 @@ export interface CommonOptions {
   readonly verbose: boolean;
 }
 
-export type Command =
-  | { readonly kind: 'help' }
+export type ParsedCommand =
   | {
       readonly kind: 'invoke';
       readonly functionName: RuleName;
@@ -22,47 +22,7 @@ export type Command =
     }
   | { readonly kind: 'replay'; readonly inputs: readonly string[]; readonly options: CommonOptions };
 
-export const USAGE = `Usage:
-  iam-warden invoke <function> <event-file> [options]
-      Run one function's real handler with one event, as Lambda would (like sam local invoke, without
-      Docker). Prints the decision the handler returns.
-  iam-warden replay <file-or-dir>... [options]
-      Route each event through the EventBridge rules in template.yaml, run the function(s) it reaches, and
-      report per event: event ID, event name, function, outcome and actions.
-  iam-warden restore <remediation-id> | --event-id <id> [--dry-run]
-      Put back exactly what a remediation removed; refuses when that is unsafe (restore --help).
-  iam-warden history [--resource user/NAME | role/NAME | ARN] [--since 7d] [--json]
-      The audit records, newest first: remediations with their before-state, and restores.
-  iam-warden sweep [--mode <mode>] [--now <ISO time>] [--rate <calls/s>] [--json]
-      Reconcile the whole account as the scheduled sweep does, acting on the offenders only (sweep --help).
-  iam-warden redrive <failed-events-queue-url> [--dry-run] [--limit N]
-      Run the events in the failed-events queue through their functions again (redrive --help).
-
-Functions: ${RULES.join(', ')}
-
-Inputs: EventBridge events, CloudTrail records, CloudTrail log files ({"Records": [...]}) and
-  \`aws cloudtrail lookup-events\` output, as .json or .json.gz files, and directories of them (read
-  recursively, in name order). "-" reads standard input.
-
-Options:
-  --mode <mode>             ${MODES.join(' | ')} for every function, instead of MODE_* (repeatable
-  --mode <function>=<mode>  per function: --mode access-keys=enforce --mode admin-policy=notify)
-  --now <ISO time>          evaluate as of this time, e.g. 2025-06-01T00:00:00Z (key ages are judged
-                            against it; an emulator cannot backdate keys)
-  --json                    one JSON object per line instead of a table
-  --verbose                 the functions' logs, on standard error
-  -h, --help                show this help
-
-Environment: the deployed functions' variables (TOPIC_ARN and AUDIT_TABLE are required: a deployed stack's
-  NotificationTopicArn and AuditTableName outputs, or \`npm run demo\`'s emulator; MAX_KEY_AGE_DAYS,
-  MODE_ACCESS_KEYS, MODE_ADMIN_POLICY, MODE_INLINE_POLICY, ADMIN_ROLE_PATTERNS, OWN_ROLE_ARNS,
-  EXEMPT_TAG_KEY...) and the AWS SDK's (AWS_REGION, AWS_PROFILE or credentials, AWS_ENDPOINT_URL).
-  Notifications go to TOPIC_ARN and before-states to AUDIT_TABLE, as in production. Targets missing now
-  are reported as gone at once: the CLI does not wait NOT_FOUND_RETRY_SECONDS for them.
-
-Exit status: 0 when every event was handled; 1 when an input was invalid or a function rejected or failed
-  an event; 2 on a usage or configuration error.
-`;
+export const MODE_HELP = `${MODES.join(' | ')} for every function, or <function>=<mode> for one (repeatable: --mode notify --mode admin-policy=enforce); instead of MODE_*`;
 
 const MODE_FLAG = /^(?:([a-z-]+)=)?([a-z]+)$/;
 
@@ -74,7 +34,8 @@ function isRuleName(value: string): value is RuleName {
   return (RULES as readonly string[]).includes(value);
 }
 
-function parseModes(values: readonly string[]): Partial<Record<RuleName, Mode>> {
+/** `--mode` values, later ones winning: `notify` for every function, `admin-policy=enforce` for one. */
+export function parseModes(values: readonly string[]): Partial<Record<RuleName, Mode>> {
   const modes: Partial<Record<RuleName, Mode>> = {};
   for (const value of values) {
     const match = MODE_FLAG.exec(value);
@@ -93,7 +54,7 @@ function parseModes(values: readonly string[]): Partial<Record<RuleName, Mode>> 
 /** ISO 8601 dates (`2025-06-01`) and date-times with a zone (`2025-06-01T00:00:00Z`, `...+02:00`). */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
-function parseNow(value: string | undefined): Date | undefined {
+export function parseNow(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const date = new Date(value);
   // Date rolls impossible days over (2025-02-30 is March 2nd): the calendar date must survive a round trip.
@@ -111,56 +72,96 @@ function parseNow(value: string | undefined): Date | undefined {
   return date;
 }
 
-/**
- * Parse the command line (without `node` and the script). Throws `UsageError` naming what is wrong: the CLI
- * prints it with the usage and exits 2.
- */
-export function parseCommand(argv: readonly string[]): Command {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return { kind: 'help' };
-  const options: CommonOptions = {
+/** The options `invoke` and `replay` share. */
+function addCommonOptions(command: Command): Command {
+  return command
+    .option('--mode <mode>', MODE_HELP, collect)
+    .option(
+      '--now <time>',
+      'evaluate as of this ISO time, e.g. 2025-06-01T00:00:00Z (key ages are judged against it; an emulator cannot backdate keys)',
+    )
+    .option('--json', 'one JSON object per line instead of a table')
+    .option(
+      '--verbose',
+      "the functions' logs on standard error (and the stack trace of an unexpected error)",
+    );
+}
+
+/** The common options as parsed by commander, validated. Throws `UsageError`. */
+export function commonOptions(command: Command): CommonOptions {
+  const values = command.opts<{ mode?: string[]; now?: string; json?: boolean; verbose?: boolean }>();
+  return {
     modes: parseModes(values.mode ?? []),
     now: parseNow(values.now),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
   };
-  const [command, ...rest] = positionals;
-  switch (command) {
-    case 'invoke': {
-      const [functionName, eventFile, ...extra] = rest;
-      if (functionName === undefined || eventFile === undefined || extra.length > 0) {
-        throw new UsageError('invoke takes a function and one event file');
-      }
-      if (!isRuleName(functionName)) {
-        throw new UsageError(`${functionName} is not a function: use one of ${RULES.join(', ')}`);
-      }
-      return { kind: 'invoke', functionName, eventFile, options };
-    }
-    case 'replay':
-      if (rest.length === 0) throw new UsageError('replay takes at least one file or directory');
-      return { kind: 'replay', inputs: rest, options };
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  }
 }
 
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      mode: { type: 'string', multiple: true },
-      now: { type: 'string' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+export const INPUTS_HELP = `
+Inputs: EventBridge events, CloudTrail records, CloudTrail log files ({"Records": [...]}) and
+  \`aws cloudtrail lookup-events\` output, as .json or .json.gz files, and directories of them (read
+  recursively, in name order; other files are skipped and counted). "-" reads standard input.`;
+
+export const ENVIRONMENT_HELP = `
+Environment: the deployed functions' variables (TOPIC_ARN and AUDIT_TABLE are required: a deployed stack's
+  NotificationTopicArn and AuditTableName outputs, or \`npm run demo -- --keep\`'s emulator; MAX_KEY_AGE_DAYS,
+  MODE_ACCESS_KEYS, MODE_ADMIN_POLICY, MODE_INLINE_POLICY, ADMIN_ROLE_PATTERNS, OWN_ROLE_ARNS,
+  EXEMPT_TAG_KEY...) and the AWS SDK's (AWS_REGION, AWS_PROFILE or credentials, AWS_ENDPOINT_URL).
+  Notifications go to TOPIC_ARN and before-states to AUDIT_TABLE, as in production. Targets missing now
+  are reported as gone at once: the CLI does not wait NOT_FOUND_RETRY_SECONDS for them. An endpoint that
+  cannot be reached fails the command in seconds; throttling is retried as the functions retry it.`;
+
+const EXIT_HELP = `
+Exit status: 0 when every event was handled; 1 when an input was invalid or a function rejected or failed
+  an event, or the work failed; 2 on a usage or configuration error.`;
+
+/** `invoke <function> <event-file>`. */
+export function defineInvoke(command: Command): Command {
+  return addCommonOptions(
+    command
+      .summary("run one function's real handler on one event, like sam local invoke")
+      .description(
+        "Run one function's real handler with one event, as Lambda would (like sam local invoke, without Docker), and print the decision it returns.",
+      )
+      .addArgument(new Argument('<function>', 'the function to run').choices(RULES))
+      .argument('<event-file>', 'a file holding one event (.json or .json.gz), or - for standard input'),
+  ).addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+}
+
+/** `replay <file-or-dir...>`. */
+export function defineReplay(command: Command): Command {
+  return addCommonOptions(
+    command
+      .summary("route events or CloudTrail logs through template.yaml's rules and run what they reach")
+      .description(
+        'Route each event through the EventBridge rules in template.yaml, run the function(s) it reaches, and report per event: event ID, event name, function, outcome and actions; then a summary per rule and outcome, and the principals behind what would be remediated. Shows progress on standard error when it is a terminal.',
+      )
+      .argument('<file-or-dir...>', 'event files, CloudTrail log files, directories of them, or -'),
+  ).addHelpText('after', `${INPUTS_HELP}\n${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+}
+
+/** `invoke` as parsed by commander, validated. Throws `UsageError`. */
+export function invokeCommand(command: Command): Extract<ParsedCommand, { kind: 'invoke' }> {
+  const [functionName, eventFile] = command.args;
+  if (functionName === undefined || !isRuleName(functionName) || eventFile === undefined) {
+    throw new UsageError('invoke takes a function and one event file');
+  }
+  return { kind: 'invoke', functionName, eventFile, options: commonOptions(command) };
+}
+
+/** `replay` as parsed by commander, validated. Throws `UsageError`. */
+export function replayCommand(command: Command): Extract<ParsedCommand, { kind: 'replay' }> {
+  return { kind: 'replay', inputs: [...command.args], options: commonOptions(command) };
+}
+
+/**
+ * Parse an `invoke` or `replay` command line (the command's name first) on its own, as the program would.
+ * Throws `UsageError` naming what is wrong.
+ */
+export function parseCommand(argv: readonly string[]): ParsedCommand {
+  const [name, ...args] = argv;
+  if (name === 'invoke') return invokeCommand(parseCommandLine(defineInvoke(new Command('invoke')), args));
+  if (name === 'replay') return replayCommand(parseCommandLine(defineReplay(new Command('replay')), args));
+  throw new UsageError(`unknown command ${JSON.stringify(name)}`);
 }

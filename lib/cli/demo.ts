@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AttachRolePolicyCommand,
@@ -16,8 +17,7 @@ import {
 import { createClients } from '../aws.js';
 import { MissingToolError } from '../errors.js';
 import { type MotoServer, startMoto } from '../local/moto.js';
-import { AUDIT_TABLE, localClientConfig, provisionLocal, readNotifications } from '../local/provision.js';
-import { readAll } from '../table.js';
+import { localClientConfig, provisionLocal, readNotifications } from '../local/provision.js';
 import { runCli } from './run.js';
 
 /**
@@ -41,6 +41,8 @@ const OWN_ROLE_ARNS = ['AccessKeysRole', 'AdminPolicyRole', 'InlinePolicyRole']
 const BREAK_GLASS_ROLE = 'break-glass-admin';
 /** Break-glass roles are the customer's to designate, by ARN (moto's account is 123456789012). */
 const ADMIN_ROLE_PATTERNS = `arn:aws:iam::123456789012:role/${BREAK_GLASS_ROLE}`;
+/** The role `--keep` gives AdministratorAccess to, for a first remediation to try by hand. */
+const FRESH_ROLE = 'demo-fresh-role';
 /** Replayed as a copy naming the key moto created for it (see `derivedEvents`). */
 const CREATE_ACCESS_KEY_SAMPLE = 'create-access-key.json';
 
@@ -108,9 +110,9 @@ async function seedAccount(iam: IAMClient): Promise<Seeded> {
 }
 
 /**
- * The two events the demo adds to `events/`: user1's CreateAccessKey naming the key moto actually created
- * (moto cannot be told a key ID), and AdministratorAccess attached to a break-glass role (designated by its ARN
- * in ADMIN_ROLE_PATTERNS, which iam-warden leaves alone).
+ * The two events the demo adds to the samples it replays: user1's CreateAccessKey naming the key moto actually
+ * created (moto cannot be told a key ID), and AdministratorAccess attached to a break-glass role (designated by
+ * its ARN in ADMIN_ROLE_PATTERNS, which iam-warden leaves alone).
  */
 async function derivedEvents(directory: string, seeded: Seeded): Promise<string[]> {
   const created = await readSample(CREATE_ACCESS_KEY_SAMPLE);
@@ -192,8 +194,22 @@ function indent(text: string, prefix = '    '): string {
     .join('\n');
 }
 
-async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
-  const startedAt = Date.now();
+/** Run one CLI command in-process, as `npx iam-warden` runs it, printing the command line first. */
+async function cli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  clients: ReturnType<typeof createClients>,
+  shown: string = argv.join(' '),
+): Promise<number> {
+  out(`$ npx iam-warden ${shown}`);
+  ran.push(`npx iam-warden ${shown}`);
+  return runCli(argv, { env, stdout: process.stdout, stderr: process.stderr, clients });
+}
+
+/** The commands the demo ran, for its closing lines. */
+const ran: string[] = [];
+
+async function runDemo(moto: MotoServer, workDir: string, startedAt: number): Promise<number> {
   const resources = await provisionLocal({ endpoint: moto.endpoint });
   const clientConfig = localClientConfig({ endpoint: moto.endpoint });
   const iam = new IAMClient(clientConfig);
@@ -218,38 +234,46 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
 
   const asOf = new Date(Date.now() + (MAX_KEY_AGE_DAYS + 30) * DAY_MS);
   const before = await readIamState(iam, seeded);
-  const samples = (await readdir(EVENTS_DIR))
-    .filter((name) => name.endsWith('.json') && name !== CREATE_ACCESS_KEY_SAMPLE)
-    .sort()
-    .map((name) => relative(process.cwd(), join(EVENTS_DIR, name)));
-  const derived = await derivedEvents(workDir, seeded);
+  // The replay reads one directory: the samples of events/ and the two events the demo makes.
+  const replayDir = join(workDir, 'events');
+  await mkdir(replayDir);
+  const samples = (await readdir(EVENTS_DIR)).filter(
+    (name) => name.endsWith('.json') && name !== CREATE_ACCESS_KEY_SAMPLE,
+  );
+  for (const name of samples) await copyFile(join(EVENTS_DIR, name), join(replayDir, name));
+  await derivedEvents(replayDir, seeded);
   out();
-  out(`moto cannot backdate access keys: the keys above are seconds old, so the replay evaluates as of`);
+  out(`The demo's files are in ${workDir} (deleted when it ends, kept with --keep).`);
+  out(
+    `${replayDir} holds the ${samples.length} samples of events/ but ${CREATE_ACCESS_KEY_SAMPLE}, and two more:`,
+  );
+  out(
+    `  ${CREATE_ACCESS_KEY_SAMPLE}: the sample naming ${seeded.freshKeyId}, the key moto created for user1`,
+  );
+  out('    (moto cannot choose key IDs; a key the event itself created is never touched, whatever its age);');
+  out(`  attach-role-policy-break-glass.json: AdministratorAccess attached to ${BREAK_GLASS_ROLE}.`);
+  out(
+    'moto cannot backdate access keys either: the keys above are seconds old, so the replay evaluates as of',
+  );
   out(`${asOf.toISOString()} (MAX_KEY_AGE_DAYS ${MAX_KEY_AGE_DAYS} + 30 days), when they are 120 days old.`);
   out(
-    `Nor can it choose key IDs: events/${CREATE_ACCESS_KEY_SAMPLE} is replayed naming ${seeded.freshKeyId}, the`,
-  );
-  out('key moto created for user1; a key the event itself created is never touched, whatever its age.');
-  out(
-    `Added to events/: AdministratorAccess attached to ${BREAK_GLASS_ROLE} (from attach-role-policy-admin.json).`,
+    "Every command runs with the emulator's TOPIC_ARN, AUDIT_TABLE and AWS_ENDPOINT_URL (--keep prints them).",
   );
   out();
-  const display = (path: string) =>
-    path.startsWith(workDir) ? `<demo>${path.slice(workDir.length)}` : relative(ROOT, path);
-  const options = ['--now', asOf.toISOString(), '--mode', 'enforce'];
-  out(`$ npx iam-warden replay events/ ${derived.map(display).join(' ')} ${options.join(' ')}`);
   const env = {
     ...resources.env,
     MAX_KEY_AGE_DAYS: String(MAX_KEY_AGE_DAYS),
     OWN_ROLE_ARNS,
     ADMIN_ROLE_PATTERNS,
   };
-  const status = await runCli(['replay', ...samples, ...derived, ...options], {
+  const status = await cli(
+    ['replay', replayDir, '--now', asOf.toISOString(), '--mode', 'enforce'],
     env,
-    stdout: process.stdout,
-    stderr: process.stderr,
     clients,
-  });
+  );
+  out();
+  out('"not matched" rows reached no function, and say why: a call that failed (CloudTrail errorCode), a');
+  out('policy other than AdministratorAccess, or an event no rule takes (CreateUser, S3 calls...).');
 
   const notifications = await readNotifications(resources);
   out();
@@ -267,34 +291,63 @@ async function runDemo(moto: MotoServer, workDir: string): Promise<number> {
     out(indent(notification.message));
   }
 
-  const audit = await readAll<{
-    id: string;
-    status: string;
-    rule: string;
-    resourceArn: string;
-    createdAt: string;
-  }>(clients.dynamo, { table: AUDIT_TABLE });
   out();
-  out(`Audit table (${audit.length} records: the before-state of every change, saved before it was made):`);
-  for (const item of audit.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
-    out(`  ${item.id}  ${item.status.padEnd(14)} ${item.rule} on ${item.resourceArn}`);
-  }
+  out('The audit table: the before-state of every change, saved before it was made.');
+  await cli(['history'], env, clients);
 
   out();
   out('IAM after the replay:');
   printIamChanges(seeded, before, await readIamState(iam, seeded));
   out();
-  out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Replay exit status: ${status}.`);
+  out('Commands run:');
+  for (const command of ran) out(`  ${command}`);
+  if (KEEP) await keepRunning(env, workDir, iam, asOf, startedAt);
   iam.destroy();
-  if (KEEP) await keepRunning(env);
   return status;
 }
 
-async function keepRunning(env: Readonly<Record<string, string>>): Promise<void> {
+/**
+ * `--keep`: something new to try, not the samples again (they would be reported as already handled): a role
+ * that got AdministratorAccess just now, and its event, which a replay in enforce mode remediates.
+ */
+async function freshEvent(workDir: string, iam: IAMClient): Promise<{ file: string; eventId: string }> {
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  await iam.send(new CreateRoleCommand({ RoleName: FRESH_ROLE, AssumeRolePolicyDocument: trust }));
+  await iam.send(new AttachRolePolicyCommand({ RoleName: FRESH_ROLE, PolicyArn: ADMINISTRATOR_ACCESS }));
+  const event = await readSample('attach-role-policy-admin.json');
+  requestParameters(event).roleName = FRESH_ROLE;
+  const eventId = randomUUID();
+  (event.detail as Json).eventID = eventId;
+  (event.detail as Json).eventTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  event.id = randomUUID();
+  event.time = (event.detail as Json).eventTime;
+  const file = join(workDir, 'attach-role-policy-fresh.json');
+  await writeFile(file, JSON.stringify(event, null, 2));
+  return { file, eventId };
+}
+
+async function keepRunning(
+  env: Readonly<Record<string, string>>,
+  workDir: string,
+  iam: IAMClient,
+  asOf: Date,
+  startedAt: number,
+): Promise<void> {
+  const fresh = await freshEvent(workDir, iam);
   out();
-  out('moto_server stays up (--keep). In another shell, paste these lines to run the CLI against it:');
+  out(
+    `Ready in ${seconds(startedAt)}. moto_server stays up (--keep), and the demo's files stay in ${workDir}.`,
+  );
+  out(`It also attached AdministratorAccess to role ${FRESH_ROLE} just now, with its event in`);
+  out(`${fresh.file}. In another shell, paste these lines to run the CLI against the emulator:`);
   for (const [name, value] of Object.entries(env)) out(`  export ${name}='${value}'`);
-  out('  npx iam-warden invoke admin-policy events/attach-role-policy-admin.json');
+  out(`  npx iam-warden replay ${fresh.file} --mode enforce   # detaches it: a new remediation`);
+  out(`  npx iam-warden history --resource role/${FRESH_ROLE}`);
+  out(`  npx iam-warden restore --event-id ${fresh.eventId} --dry-run   # then without --dry-run`);
+  out(`  npx iam-warden sweep --mode notify --now ${asOf.toISOString()}   # what the daily sweep finds`);
   out('Press Ctrl-C to stop it.');
   // A listener alone does not keep Node running (moto's process is unref'd): a timer does, until Ctrl-C.
   const alive = setInterval(() => undefined, 60_000);
@@ -302,7 +355,15 @@ async function keepRunning(env: Readonly<Record<string, string>>): Promise<void>
   clearInterval(alive);
 }
 
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
+}
+
 async function main(): Promise<number> {
+  // As bin/iam-warden.mjs: the SDK's documented switch for its Node.js 20 end-of-support notice.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Timed from the start, moto's start and stop included: the README states what this prints.
+  const startedAt = Date.now();
   out('iam-warden demo: the real handlers against moto, an AWS emulator. No AWS account is used.');
   let moto: MotoServer;
   try {
@@ -315,13 +376,16 @@ async function main(): Promise<number> {
     throw error;
   }
   const workDir = await mkdtemp(join(tmpdir(), 'iam-warden-demo-'));
+  let status: number;
   try {
-    return await runDemo(moto, workDir);
+    status = await runDemo(moto, workDir, startedAt);
   } finally {
     await moto.stop();
     await rm(workDir, { recursive: true, force: true });
-    out('Stopped moto_server.');
+    out(`Stopped moto_server and deleted ${workDir}.`);
   }
+  out(`Done in ${seconds(startedAt)}. Replay exit status: ${status}.`);
+  return status;
 }
 
 process.exitCode = await main();

@@ -55,6 +55,13 @@ export function describeAction(action: Action, done: boolean): string {
   }
 }
 
+/** The grace guard's part of a reason (`restored by ... until ...`), which follows the plan's own. */
+function graceOf(reason: string | undefined): string {
+  if (reason === undefined) return 'a restore is recent';
+  const at = reason.indexOf('restored by ');
+  return at === -1 ? reason : reason.slice(at);
+}
+
 /** The last column of the table: what was done, or why nothing was. */
 export function describeRow(row: ReplayRow): string {
   const { action } = row;
@@ -63,16 +70,23 @@ export function describeRow(row: ReplayRow): string {
       return action
         ? `${describeAction(action, true)}${row.remediationId ? `; remediation ${row.remediationId}` : ''}`
         : (row.reason ?? '');
-    case 'would-remediate':
-      return action ? `would ${describeAction(action, false)} (notify mode)` : (row.reason ?? '');
+    case 'would-remediate': {
+      if (!action) return row.reason ?? '';
+      const why = row.grace ? `grace period: ${graceOf(row.reason)}` : 'notify mode';
+      return `would ${describeAction(action, false)} (${why})`;
+    }
     case 'failed':
       return [row.error, action ? `while trying to ${describeAction(action, false)}` : row.reason]
         .filter(Boolean)
         .join('; ');
     case 'not-matched':
-      return 'no rule in template.yaml matches';
-    case 'invalid':
-      return `${row.source.slice(row.source.lastIndexOf('#') + 1)}: ${row.error ?? 'invalid input'}`;
+      return row.reason ?? 'no rule in template.yaml matches';
+    case 'invalid': {
+      // The file is the heading above the row: only the record within it is named here.
+      const hash = row.source.lastIndexOf('#');
+      const record = hash === -1 ? '' : `${row.source.slice(hash + 1)}: `;
+      return `${record}${row.error ?? 'invalid input'}`;
+    }
     default:
       return row.reason ?? '';
   }
@@ -107,20 +121,71 @@ export function jsonLine(row: ReplayRow): string {
   });
 }
 
-/** Counts of a replay, for the closing line. */
+/** Counts of a replay, for the closing lines. */
 export interface ReplayTally {
   events: number;
+  /** Files a directory held that are not event files. */
+  skippedFiles: number;
   readonly outcomes: Map<ReplayOutcome, number>;
+  /** Outcomes per function (`-` for events no rule matched). */
+  readonly byRule: Map<string, Map<ReplayOutcome, number>>;
+  /** Who made the calls that would be (or were) remediated, with how many. */
+  readonly principals: Map<string, number>;
 }
 
 export function newTally(): ReplayTally {
-  return { events: 0, outcomes: new Map() };
+  return { events: 0, skippedFiles: 0, outcomes: new Map(), byRule: new Map(), principals: new Map() };
+}
+
+function add<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
 }
 
 /** Count a row; rows of the same event (one per function) count it once. */
 export function tally(counts: ReplayTally, row: ReplayRow, firstOfEvent: boolean): void {
   if (firstOfEvent && row.outcome !== 'invalid') counts.events++;
-  counts.outcomes.set(row.outcome, (counts.outcomes.get(row.outcome) ?? 0) + 1);
+  add(counts.outcomes, row.outcome);
+  if (row.outcome === 'invalid') return;
+  const rule = row.functionName ?? '-';
+  const outcomes = counts.byRule.get(rule) ?? new Map<ReplayOutcome, number>();
+  counts.byRule.set(rule, outcomes);
+  add(outcomes, row.outcome);
+  if (row.outcome === 'would-remediate' || row.outcome === 'remediated') {
+    add(counts.principals, row.principalArn ?? 'unknown principal');
+  }
+}
+
+function outcomeList(outcomes: ReadonlyMap<ReplayOutcome, number>): string {
+  return SUMMARY_ORDER.filter((outcome) => outcomes.has(outcome))
+    .map((outcome) => `${outcomes.get(outcome)} ${OUTCOME_LABELS[outcome].toLowerCase()}`)
+    .join(', ');
+}
+
+/** How many principals the summary names, most remediations first. */
+export const TOP_PRINCIPALS = 5;
+
+/**
+ * The summary above the closing line: outcomes per function, then the principals behind what was or would be
+ * remediated, most first. Empty when nothing was replayed.
+ */
+export function summaryBlock(counts: ReplayTally): string[] {
+  if (counts.byRule.size === 0) return [];
+  const rules = [...counts.byRule.keys()].sort((a, b) =>
+    a === '-' ? 1 : b === '-' ? -1 : a.localeCompare(b),
+  );
+  const lines = ['By function:'];
+  for (const rule of rules) {
+    const name = rule === '-' ? '(no rule)' : rule;
+    lines.push(`  ${name.padEnd(14)} ${outcomeList(counts.byRule.get(rule) ?? new Map())}`);
+  }
+  if (counts.principals.size > 0) {
+    const top = [...counts.principals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const shown = top.slice(0, TOP_PRINCIPALS);
+    lines.push('Principals behind what was or would be remediated:');
+    for (const [principal, count] of shown) lines.push(`  ${String(count).padStart(5)}  ${principal}`);
+    if (top.length > shown.length) lines.push(`  and ${top.length - shown.length} more`);
+  }
+  return lines;
 }
 
 /** `3 events: 1 remediated, 2 not matched; 1 invalid input`. */
@@ -130,6 +195,10 @@ export function summaryLine(counts: ReplayTally): string {
   );
   const invalid = counts.outcomes.get('invalid') ?? 0;
   const events = `${counts.events} ${counts.events === 1 ? 'event' : 'events'}`;
-  const line = parts.length > 0 ? `${events}: ${parts.join(', ')}` : events;
-  return invalid > 0 ? `${line}; ${invalid} invalid ${invalid === 1 ? 'input' : 'inputs'}` : line;
+  let line = parts.length > 0 ? `${events}: ${parts.join(', ')}` : events;
+  if (invalid > 0) line += `; ${invalid} invalid ${invalid === 1 ? 'input' : 'inputs'}`;
+  if (counts.skippedFiles > 0) {
+    line += `; ${counts.skippedFiles} ${counts.skippedFiles === 1 ? 'file' : 'files'} skipped (not .json or .json.gz)`;
+  }
+  return line;
 }

@@ -1,3 +1,4 @@
+import { Command } from 'commander';
 import {
   type AuditEntry,
   type AuditRecord,
@@ -7,26 +8,36 @@ import {
 } from '../audit.js';
 import { UsageError } from '../errors.js';
 import { listHistory } from '../restore.js';
+import { parseCommandLine } from './commander.js';
 import { describeAction } from './format.js';
 import {
   type AuditCommandDeps,
-  type AuditCommandSetup,
   type CommandIo,
   callerIdentity,
-  createAuditCommandDeps,
   type Output,
-  parseCommandArgs,
   parseIsoTime,
 } from './restore.js';
 
-export const HISTORY_USAGE = `Usage:
-  iam-warden history [--resource <user/NAME | role/NAME | ARN>] [--since <ISO time | 30m | 12h | 7d | 2w>] [--json]
-      The audit records, newest first: every remediation (with its before-state) and every restore.
-  --resource  only this user or role (user/NAME and role/NAME are looked up in the caller's account)
-  --since     only records from this time on, or from this long ago
-  --json      one JSON object per line, the records as stored
-  --now       the time --since counts back from (as \`invoke --now\`)
-`;
+/** `history`'s options. */
+export function defineHistory(command: Command): Command {
+  return command
+    .summary('the audit records, newest first')
+    .description(
+      'The audit records, newest first: every remediation (with its before-state), every notify-only record, and every restore.',
+    )
+    .option(
+      '--resource <resource>',
+      "only this user or role: user/NAME, role/NAME (looked up in the caller's account) or an ARN",
+    )
+    .option('--since <time>', 'only records from this ISO time on, or from this long ago: 30m, 12h, 7d, 2w')
+    .option('--json', 'one JSON object per line, the records as stored')
+    .option('--now <time>', 'the time --since counts back from (as `invoke --now`)')
+    .option('--verbose', 'the stack trace of an unexpected error, on standard error')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 listed; 1 the audit table could not be read; 2 on a usage or configuration error.',
+    );
+}
 
 /** What `--resource` named: an ARN (made pathless, as records are filed) or a type and name. */
 export type ResourceFilter =
@@ -91,28 +102,20 @@ export function parseSince(value: string): SinceFilter {
   return { kind: 'at', time: parseIsoTime('--since', value) };
 }
 
-/** Parse the arguments after `history`. Throws `UsageError` naming what is wrong. */
-export function parseHistoryArgs(args: readonly string[]): HistoryOptions {
-  const { values, positionals } = parseCommandArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      resource: { type: 'string' },
-      since: { type: 'string' },
-      json: { type: 'boolean' },
-      now: { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) {
-    throw new UsageError(`history takes no arguments besides its options (got ${positionals.join(' ')})`);
-  }
+/** `history` as parsed by commander, validated. Throws `UsageError` naming what is wrong. */
+export function historyOptions(command: Command): HistoryOptions {
+  const values = command.opts<{ resource?: string; since?: string; json?: boolean; now?: string }>();
   return {
     resource: values.resource === undefined ? undefined : parseResource(values.resource),
     since: values.since === undefined ? undefined : parseSince(values.since),
     json: values.json ?? false,
     now: values.now === undefined ? undefined : parseIsoTime('--now', values.now),
   };
+}
+
+/** Parse the arguments after `history` on their own. Throws `UsageError` naming what is wrong. */
+export function parseHistoryArgs(args: readonly string[]): HistoryOptions {
+  return historyOptions(parseCommandLine(defineHistory(new Command('history')), args));
 }
 
 /** `user/alice` from `arn:aws:iam::123456789012:user/alice`. */
@@ -186,6 +189,26 @@ function plural(count: number, word: string): string {
 }
 
 /**
+ * `3 remediations, 2 notify-only, 1 restore`: records that changed IAM apart from those that only said what
+ * they would have done (notify mode), so a back-test does not read as changes made.
+ */
+export function countLine(entries: readonly AuditEntry[]): string {
+  let remediations = 0;
+  let notifyOnly = 0;
+  let restores = 0;
+  for (const entry of entries) {
+    if (entry.kind === 'restore') restores++;
+    else if (entry.status === 'notified-only') notifyOnly++;
+    else remediations++;
+  }
+  return [
+    plural(remediations, 'remediation'),
+    ...(notifyOnly > 0 ? [`${notifyOnly} notify-only`] : []),
+    plural(restores, 'restore'),
+  ].join(', ');
+}
+
+/**
  * `iam-warden history`: the audit records, newest first, as a table or (`--json`) one record per line.
  * `--resource user/NAME` is filed under the caller's account, read from STS, in the deployment's partition.
  */
@@ -221,20 +244,6 @@ export async function runHistory(
     return 0;
   }
   for (const row of historyTable(entries)) line(io.stdout, row);
-  const restores = entries.filter((entry) => entry.kind === 'restore').length;
-  line(
-    io.stdout,
-    `${plural(entries.length - restores, 'remediation')}, ${plural(restores, 'restore')}${scope}.`,
-  );
+  line(io.stdout, `${countLine(entries)}${scope}.`);
   return 0;
-}
-
-/** `iam-warden history <args>`: parse, then run with deps made from the environment. */
-export async function historyCommand(
-  args: readonly string[],
-  io: CommandIo,
-  setup: Omit<AuditCommandSetup, 'now'> = {},
-): Promise<number> {
-  const options = parseHistoryArgs(args);
-  return runHistory(options, createAuditCommandDeps({ ...setup, now: options.now }), io);
 }

@@ -13,4 +13,6 @@ process.exitCode = await runCli(process.argv.slice(2), {
     for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks);
   },
+  ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+  stdoutIsTerminal: process.stdout.isTTY === true,
 });

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -6,16 +5,18 @@ import {
   DeleteMessageCommand,
   type Message,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createClients, createDeps } from '../aws.js';
-import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
+import { Command } from 'commander';
+import { createDeps } from '../aws.js';
+import { loadConfig, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
-import { ConfigError, describeError, UsageError } from '../errors.js';
+import { describeError, UsageError } from '../errors.js';
 import { createHandler, idempotencyStore } from '../handler.js';
 import type { Decision } from '../plan.js';
-import { iamWardenRetryStrategy } from '../retry.js';
 import { RULES_BY_FUNCTION } from '../rules/index.js';
+import { createCliClients, createCliDynamo, createCliSqs } from './clients.js';
+import { parseCommandLine } from './commander.js';
 import { localContext } from './invoke.js';
 import { cliLogger } from './logger.js';
 import { createRouter, type Router } from './route.js';
@@ -281,17 +282,59 @@ export function handlerInvoker(deps: Deps, store?: BasePersistenceLayer): Redriv
   };
 }
 
-export const REDRIVE_USAGE = `Usage:
-  iam-warden redrive <failed-events-queue-url> [--dry-run] [--limit N] [--verbose]
-      Run each event in iam-warden's failed-events queue (the stack's FailedEventsQueueUrl output) through its
-      function's real handler, with the functions' configuration and idempotency keys (set IDEMPOTENCY_TABLE to
-      the IdempotencyTableName output), and delete each message once its event was handled. Messages that fail
-      again stay on the queue. --dry-run reports where each would go and changes nothing.
+/** `redrive`'s argument and options. */
+export function defineRedrive(command: Command): Command {
+  return command
+    .summary("run the failed-events queue's events through their functions again")
+    .description(
+      "Run each event in iam-warden's failed-events queue through its function's real handler, with the functions' configuration and idempotency keys (set IDEMPOTENCY_TABLE to the IdempotencyTableName output), and delete each message once its event was handled. Messages that fail again stay on the queue.",
+    )
+    .argument('<queue-url>', "the failed-events queue's URL: the stack's FailedEventsQueueUrl output")
+    .option('--dry-run', 'report where each message would go; change nothing')
+    .option('--limit <n>', 'stop after this many messages')
+    .option('--verbose', "the functions' logs on standard error (and the stack trace of an unexpected error)")
+    .addHelpText(
+      'after',
+      `
 Exit status: 0 when every message was redriven (or would be); 1 when any failed, could not be routed or read;
-  2 on a usage or configuration error.
-`;
+  2 on a usage or configuration error (a queue that does not exist included).`,
+    );
+}
 
-/** What `redriveCommand` runs with: the CLI's context. */
+export interface RedriveCommand {
+  readonly queueUrl: string;
+  readonly dryRun: boolean;
+  readonly limit: number | undefined;
+  readonly verbose: boolean;
+}
+
+/** An SQS queue URL: `https://sqs.<region>.amazonaws.com/<account>/<name>`, or an emulator's `http://...`. */
+const QUEUE_URL = /^https?:\/\/[^/\s]+\/\S+$/;
+
+/** `redrive` as parsed by commander, validated. Throws `UsageError` naming what is wrong and what to give. */
+export function redriveOptions(command: Command): RedriveCommand {
+  const values = command.opts<{ dryRun?: boolean; limit?: string; verbose?: boolean }>();
+  const [queueUrl] = command.args;
+  if (queueUrl === undefined) throw new UsageError('redrive takes the failed-events queue URL');
+  if (!QUEUE_URL.test(queueUrl)) {
+    // SQS's API takes URLs, not names; a name given instead is the usual slip.
+    throw new UsageError(
+      `${queueUrl} is not a queue URL: give the URL (the stack's FailedEventsQueueUrl output, or \`aws sqs get-queue-url --queue-name ${queueUrl}\`)`,
+    );
+  }
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new UsageError(`--limit must be a whole number of messages, not ${values.limit}`);
+  }
+  return { queueUrl, dryRun: values.dryRun ?? false, limit, verbose: values.verbose ?? false };
+}
+
+/** Parse `redrive`'s arguments on their own. Throws `UsageError`. */
+export function parseRedriveArgs(args: readonly string[]): RedriveCommand {
+  return redriveOptions(parseCommandLine(defineRedrive(new Command('redrive')), args));
+}
+
+/** What `runRedriveCommand` runs with: the CLI's context. */
 export interface RedriveCommandContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: { write(text: string): unknown };
@@ -302,57 +345,32 @@ export interface RedriveCommandContext {
   readonly logger?: Deps['logger'];
 }
 
-/** `iam-warden redrive`: parse, run `redrive`, print one line per message; resolves to the exit status. */
-export async function redriveCommand(
-  args: readonly string[],
+/**
+ * `iam-warden redrive`: run `redrive`, print one line per message; resolves to the exit status. Errors (a
+ * queue that does not exist, an endpoint that cannot be reached) propagate to the program, which reports them.
+ */
+export async function runRedriveCommand(
+  command: RedriveCommand,
   context: RedriveCommandContext,
 ): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    context.stdout.write(REDRIVE_USAGE);
-    return 0;
-  }
-  let queueUrl: string;
-  let options: { dryRun: boolean; limit?: number };
-  let config: Config;
-  let verbose = false;
-  try {
-    const parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: { 'dry-run': { type: 'boolean' }, limit: { type: 'string' }, verbose: { type: 'boolean' } },
-    });
-    if (parsed.positionals.length !== 1) throw new UsageError('redrive takes exactly one queue URL');
-    queueUrl = parsed.positionals[0] as string;
-    verbose = parsed.values.verbose === true;
-    const limit = parsed.values.limit === undefined ? undefined : Number(parsed.values.limit);
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new UsageError(`--limit must be a whole number of messages, not ${parsed.values.limit}`);
-    }
-    options = { dryRun: parsed.values['dry-run'] === true, ...(limit === undefined ? {} : { limit }) };
-    // The functions' own configuration: a redriven event is handled exactly as the function would handle it.
-    config = loadConfig(context.env);
-  } catch (error) {
-    if (error instanceof UsageError || (error instanceof Error && error.name === 'TypeError')) {
-      context.stderr.write(`iam-warden: ${error.message}\n\n${REDRIVE_USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      context.stderr.write(
-        `iam-warden: ${error.message}\nredrive reads the deployed functions' environment: TOPIC_ARN, AUDIT_TABLE and IDEMPOTENCY_TABLE from the stack's outputs.\n`,
-      );
-      return 2;
-    }
-    throw error;
-  }
-  const deps = createDeps(config, context.clients ?? createClients());
-  const logger = context.logger ?? cliLogger(verbose, context.stderr);
+  // The functions' own configuration: a redriven event is handled exactly as the function would handle it.
+  const config = loadConfig(context.env);
+  const deps = createDeps(config, context.clients ?? createCliClients());
+  const logger = context.logger ?? cliLogger(command.verbose, context.stderr);
   const entries = await redrive(
     {
-      sqs: context.sqs ?? new SQSClient({ retryStrategy: iamWardenRetryStrategy() }),
-      invoke: handlerInvoker({ ...deps, logger }, idempotencyStore(config, context.idempotencyClient)),
+      sqs: context.sqs ?? createCliSqs(),
+      invoke: handlerInvoker(
+        { ...deps, logger },
+        idempotencyStore(config, context.idempotencyClient ?? createCliDynamo()),
+      ),
       logger,
     },
-    { queueUrl, ...options },
+    {
+      queueUrl: command.queueUrl,
+      dryRun: command.dryRun,
+      ...(command.limit === undefined ? {} : { limit: command.limit }),
+    },
   );
   for (const entry of entries) {
     const what = entry.decision ? `${entry.decision.outcome}: ${entry.decision.reason}` : (entry.error ?? '');

@@ -4,9 +4,10 @@ import { describeError } from '../errors.js';
 import { handleEvent } from '../pipeline.js';
 import type { Action, Decision, Outcome, Resource } from '../plan.js';
 import { RULES_BY_FUNCTION } from '../rules/index.js';
+import { connectionFailure } from './clients.js';
 import type { InputItem } from './input.js';
 import type { EventBridgeEvent } from './normalize.js';
-import type { Router } from './route.js';
+import type { NoRouteExplainer, Router } from './route.js';
 
 /** How replaying one event for one function ended: a decision's outcome, or why no function ran. */
 export type ReplayOutcome = Outcome | 'not-matched' | 'invalid';
@@ -25,6 +26,10 @@ export interface ReplayRow {
   readonly action?: Action;
   readonly remediationId?: string;
   readonly error?: string;
+  /** Who made the call (CloudTrail's `userIdentity.arn`), for the summary's principals. */
+  readonly principalArn?: string;
+  /** A `would-remediate` decided in notify mode only because a restore's grace period holds (lib/decisions/guards.ts). */
+  readonly grace?: boolean;
 }
 
 /** Outcomes that make the CLI exit non-zero: bad input, an event the function rejected, a failure. */
@@ -34,19 +39,37 @@ function field(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
-/** The CloudTrail event ID of an event (its EventBridge ID for an old record without one) and its name. */
-export function identify(event: EventBridgeEvent): { eventId: string; eventName: string } {
+/**
+ * The CloudTrail event ID of an event (its EventBridge ID for an old record without one), its name, and who
+ * made the call.
+ */
+export function identify(event: EventBridgeEvent): {
+  eventId: string;
+  eventName: string;
+  principalArn?: string;
+} {
   const eventId = field(event.detail, 'eventID') ?? event.id;
   const eventName = field(event.detail, 'eventName') ?? event['detail-type'];
+  const principalArn = field(field(event.detail, 'userIdentity'), 'arn');
   return {
     eventId: typeof eventId === 'string' ? eventId : '-',
     eventName: typeof eventName === 'string' ? eventName : '-',
+    ...(typeof principalArn === 'string' ? { principalArn } : {}),
   };
 }
 
-function fromDecision(source: string, decision: Decision): ReplayRow {
+function fromDecision(
+  source: string,
+  decision: Decision,
+  event: EventBridgeEvent,
+  configured: Mode,
+): ReplayRow {
+  const { principalArn } = identify(event);
   return {
     source,
+    ...(principalArn === undefined ? {} : { principalArn }),
+    // The guards turn an enforcing rule's action into a notification only during a restore's grace period.
+    ...(decision.outcome === 'would-remediate' && configured === 'enforce' ? { grace: true } : {}),
     eventId: decision.eventId,
     eventName: decision.eventName,
     functionName: decision.rule,
@@ -71,8 +94,11 @@ export async function runFunction(
   event: EventBridgeEvent,
 ): Promise<ReplayRow> {
   try {
-    return fromDecision(source, await handleEvent(RULES_BY_FUNCTION[functionName], deps, event));
+    const decision = await handleEvent(RULES_BY_FUNCTION[functionName], deps, event);
+    return fromDecision(source, decision, event, deps.config.modes[functionName]);
   } catch (error) {
+    // An endpoint that cannot be reached fails every event alike: the run stops and says so once.
+    if (connectionFailure(error) !== undefined) throw error;
     return {
       source,
       ...identify(event),
@@ -94,6 +120,7 @@ export async function* replay(
   items: AsyncIterable<InputItem>,
   router: Router,
   deps: Deps,
+  explain?: NoRouteExplainer,
 ): AsyncGenerator<ReplayRow> {
   for await (const item of items) {
     if (item.kind === 'error') {
@@ -102,7 +129,12 @@ export async function* replay(
     }
     const routes = router(item.event);
     if (routes.length === 0) {
-      yield { source: item.source, ...identify(item.event), outcome: 'not-matched' };
+      yield {
+        source: item.source,
+        ...identify(item.event),
+        outcome: 'not-matched',
+        ...(explain ? { reason: explain(item.event) } : {}),
+      };
       continue;
     }
     for (const route of routes) yield await runFunction(deps, route.functionName, item.source, item.event);

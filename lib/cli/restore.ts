@@ -1,14 +1,14 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { Command } from 'commander';
 import type { AuditRecord } from '../audit.js';
-import { createClients } from '../aws.js';
 import { loadConfig } from '../config.js';
 import { decideRestore } from '../decisions/restore.js';
 import type { Clients, Deps } from '../deps.js';
 import { AwsCallError, RestoreRefusedError, UsageError } from '../errors.js';
 import type { Action } from '../plan.js';
 import { findRemediation, readCurrentState, restoreRemediation } from '../restore.js';
-import { iamWardenRetryStrategy } from '../retry.js';
+import { createCliClients, createCliSts } from './clients.js';
+import { parseCommandLine } from './commander.js';
 
 /** What `restore` and `history` use: the audit table, IAM, STS (who runs the command, in which account). */
 export interface AuditCommandDeps extends Pick<Deps, 'iam' | 'dynamo' | 'config' | 'clock'> {
@@ -42,14 +42,14 @@ export interface AuditCommandSetup {
  */
 export function createAuditCommandDeps(setup: AuditCommandSetup = {}): AuditCommandDeps {
   const config = loadConfig(setup.env);
-  const { iam, dynamo } = setup.clients ?? createClients();
+  const { iam, dynamo } = setup.clients ?? createCliClients();
   const { now } = setup;
   return {
     iam,
     dynamo,
     config,
     clock: now === undefined ? () => new Date() : () => new Date(now.getTime()),
-    sts: setup.sts ?? new STSClient({ retryStrategy: iamWardenRetryStrategy() }),
+    sts: setup.sts ?? createCliSts(),
   };
 }
 
@@ -82,30 +82,26 @@ export function parseIsoTime(flag: string, value: string): Date {
   return date;
 }
 
-/** Run `parseArgs`, turning its errors (unknown flag, missing value) into `UsageError`. */
-export function parseCommandArgs<const T extends ParseArgsConfig>(
-  config: T,
-): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+/** `restore`'s arguments and options. */
+export function defineRestore(command: Command): Command {
+  return command
+    .summary('put back exactly what a remediation removed')
+    .description(
+      'Put back exactly what a remediation removed: reactivate the access keys, re-attach the policy, re-put the identical inline policy document. The remediation ID is in its notification and in `iam-warden history`. Refuses, changing nothing, when the current state makes it unsafe or impossible. The restore is recorded; for RESTORE_GRACE_HOURS (default 24) iam-warden then only notifies about changes to what was put back (those keys, that policy) instead of undoing the restore.',
+    )
+    .argument('[remediation-id]', 'the remediation to undo (rem-...)')
+    .option('--event-id <id>', 'the remediation of this CloudTrail event, instead of a remediation ID')
+    .option('--dry-run', 'show what would be put back, change nothing and record nothing')
+    .option(
+      '--now <time>',
+      'the time to record the restore at (as `invoke --now`, when remediations were made "as of")',
+    )
+    .option('--verbose', 'the stack trace of an unexpected error, on standard error')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 restored (or would be); 1 refused or failed; 2 on a usage or configuration error.',
+    );
 }
-
-export const RESTORE_USAGE = `Usage:
-  iam-warden restore <remediation-id> [--dry-run] [--now <ISO time>]
-  iam-warden restore --event-id <CloudTrail event ID> [--dry-run] [--now <ISO time>]
-      Put back exactly what a remediation removed: reactivate the access keys, re-attach the policy, re-put
-      the identical inline policy document. The remediation ID is in its notification and in
-      \`iam-warden history\`. Refuses, changing nothing, when the current state makes it unsafe or impossible.
-      The restore is recorded; for RESTORE_GRACE_HOURS (default 24) iam-warden then only notifies about
-      changes to what was put back (those keys, that policy) instead of undoing the restore.
-  --dry-run   show what would be put back, change nothing and record nothing
-  --now       the time to record the restore at (as \`invoke --now\`, when remediations were made "as of")
-
-Exit status: 0 restored (or would be); 1 refused; 2 on a usage or configuration error.
-`;
 
 export type RestoreTarget = { readonly remediationId: string } | { readonly eventId: string };
 
@@ -117,26 +113,18 @@ export interface RestoreOptions {
 
 const REMEDIATION_ID = /^rem-[0-9a-f]{20}$/;
 
-/** Parse the arguments after `restore`. Throws `UsageError` naming what is wrong. */
-export function parseRestoreArgs(args: readonly string[]): RestoreOptions {
-  const { values, positionals } = parseCommandArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'event-id': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      now: { type: 'string' },
-    },
-  });
-  const eventId = values['event-id'];
+/** `restore` as parsed by commander, validated. Throws `UsageError` naming what is wrong. */
+export function restoreOptions(command: Command): RestoreOptions {
+  const values = command.opts<{ eventId?: string; dryRun?: boolean; now?: string }>();
+  const positionals = command.args;
+  const eventId = values.eventId;
   if (positionals.length > 1) throw new UsageError('restore takes one remediation ID');
   const [id] = positionals;
   if (id !== undefined && eventId !== undefined) {
     throw new UsageError('restore takes a remediation ID or --event-id, not both');
   }
   const now = values.now === undefined ? undefined : parseIsoTime('--now', values.now);
-  const common = { dryRun: values['dry-run'] ?? false, now };
+  const common = { dryRun: values.dryRun ?? false, now };
   if (eventId !== undefined) {
     if (eventId.trim() === '') throw new UsageError('--event-id needs a CloudTrail event ID');
     return { target: { eventId }, ...common };
@@ -149,6 +137,11 @@ export function parseRestoreArgs(args: readonly string[]): RestoreOptions {
     throw new UsageError(`${id} is not a remediation ID: they look like rem-0123456789abcdef0123`);
   }
   return { target: { remediationId: id }, ...common };
+}
+
+/** Parse the arguments after `restore` on their own. Throws `UsageError` naming what is wrong. */
+export function parseRestoreArgs(args: readonly string[]): RestoreOptions {
+  return restoreOptions(parseCommandLine(defineRestore(new Command('restore')), args));
 }
 
 /** The inverse of an action in words: done (`reactivated ...`) or to be done (`reactivate ...`). */
@@ -241,20 +234,7 @@ export async function runRestore(
     return 0;
   } catch (error) {
     if (!(error instanceof RestoreRefusedError)) throw error;
-    line(io.stderr, `Refused: ${error.message}. Nothing was changed.`);
+    line(io.stderr, `iam-warden: refused: ${error.message}. Nothing was changed.`);
     return 1;
   }
-}
-
-/**
- * `iam-warden restore <args>`: parse, then run with deps made from the environment (only once the arguments
- * are valid, so a usage error needs no configuration).
- */
-export async function restoreCommand(
-  args: readonly string[],
-  io: CommandIo,
-  setup: Omit<AuditCommandSetup, 'now'> = {},
-): Promise<number> {
-  const options = parseRestoreArgs(args);
-  return runRestore(options, createAuditCommandDeps({ ...setup, now: options.now }), io);
 }

@@ -44,3 +44,58 @@ export function createRouter(rules: readonly TemplateRule[] = templateRules()): 
     return [...routes].map(([functionName, ruleIds]) => ({ functionName, ruleIds }));
   };
 }
+
+/** Why an event reaches no function, in words: for the `not matched` rows of a replay. */
+export type NoRouteExplainer = (event: unknown) => string;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The pattern's leaves (`detail.requestParameters.status` and its list), in the pattern's order. */
+function leaves(pattern: Record<string, unknown>, path: readonly string[] = []): [string[], unknown][] {
+  return Object.entries(pattern).flatMap(([key, value]) =>
+    isObject(value) ? leaves(value, [...path, key]) : [[[...path, key], value] as [string[], unknown]],
+  );
+}
+
+/** A pattern holding only the leaf at `path`. */
+function only(path: readonly string[], value: unknown): Record<string, unknown> {
+  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}
+
+function valueAt(event: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((value, key) => (isObject(value) ? value[key] : undefined), event);
+}
+
+/**
+ * Explains a `not matched` row from the same rules the router uses: the call failed (CloudTrail's
+ * `errorCode`), no rule takes that event name at all, or a rule takes the name but not this event (the first
+ * field of its pattern the event fails, with the value it has).
+ */
+export function createNoRouteExplainer(rules: readonly TemplateRule[] = templateRules()): NoRouteExplainer {
+  return (event) => {
+    const detail = isObject(event) && isObject(event.detail) ? event.detail : {};
+    const eventName = typeof detail.eventName === 'string' ? detail.eventName : 'this event';
+    if (typeof detail.errorCode === 'string') {
+      return `the call failed (${detail.errorCode}): the rules take successful calls only`;
+    }
+    const named = rules.filter((rule) => {
+      const names = valueAt(rule.pattern, ['detail', 'eventName']);
+      return Array.isArray(names) && names.includes(eventName);
+    });
+    if (named.length === 0) {
+      const source = typeof detail.eventSource === 'string' ? ` (${detail.eventSource})` : '';
+      return `no rule in template.yaml takes ${eventName}${source}`;
+    }
+    for (const rule of named) {
+      for (const [path, value] of leaves(rule.pattern)) {
+        if (compilePattern(only(path, value))(event)) continue;
+        const actual = valueAt(event, path);
+        const has = actual === undefined ? 'has none' : `has ${JSON.stringify(actual)}`;
+        return `rule ${rule.eventId} takes ${eventName} only with ${path.join('.')} ${JSON.stringify(value)}; this one ${has}`;
+      }
+    }
+    return `no rule in template.yaml matches this ${eventName}`;
+  };
+}

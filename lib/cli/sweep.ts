@@ -1,11 +1,15 @@
-import { parseArgs } from 'node:util';
-import { createClients, createDeps } from '../aws.js';
-import { loadConfig, MODES, type Mode, RULES, type RuleName } from '../config.js';
+import { Command } from 'commander';
+import { createDeps } from '../aws.js';
+import { loadConfig, type Mode, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
-import { ConfigError, describeError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Decision } from '../plan.js';
 import { runSweep, type SweepReport } from '../sweep.js';
+import { MODE_HELP, parseModes } from './args.js';
+import { createCliClients } from './clients.js';
+import { collect, parseCommandLine } from './commander.js';
 import { cliLogger, type Output } from './logger.js';
+import { createProgress, type Progress } from './progress.js';
 import { parseIsoTime } from './restore.js';
 
 export type { Output } from './logger.js';
@@ -19,27 +23,9 @@ export interface SweepCommandContext {
   readonly clients?: Clients;
   /** The clock (run ID, key ages without --now, audit timestamps); the wall clock by default. */
   readonly clock?: () => Date;
+  /** Standard error when it is a terminal, for the progress line. */
+  readonly progress?: NodeJS.WritableStream;
 }
-
-export const SWEEP_USAGE = `Usage:
-  iam-warden sweep [--mode <mode>]... [--now <ISO time>] [--rate <calls/s>] [--run-id <id>] [--json] [--verbose]
-      Reconcile the whole account as the scheduled sweep does: read the credential report and the
-      authorization details, then decide and act on the offenders only, with the functions' decisions,
-      modes, exemptions, audit records and notifications.
-
-Options:
-  --mode <mode>             ${MODES.join(' | ')} for every function, instead of MODE_* (repeatable;
-  --mode <function>=<mode>  per function: --mode access-keys=notify)
-  --now <ISO time>          judge key ages as of this time (an emulator cannot backdate keys)
-  --rate <calls/s>          IAM calls per second, instead of IAM_CALLS_PER_SECOND
-  --run-id <id>             name the run; the same ID resumes a run instead of acting twice
-                            (default: cli-<the current time>)
-  --json                    the whole report, decisions included, as one JSON object
-  --verbose                 the sweep's logs, on standard error
-
-Exit status: 0 when every offender was handled; 1 when one failed or the sweep could not run; 2 on a usage
-  or configuration error.
-`;
 
 export interface SweepCommand {
   readonly modes: Readonly<Partial<Record<RuleName, Mode>>>;
@@ -50,69 +36,85 @@ export interface SweepCommand {
   readonly verbose: boolean;
 }
 
-function parseMode(value: string): Partial<Record<RuleName, Mode>> {
-  const [, target, mode] = /^(?:([a-z-]+)=)?([a-z]+)$/.exec(value) ?? [];
-  if (mode === undefined || !(MODES as readonly string[]).includes(mode)) {
-    throw new UsageError(`--mode ${value}: the mode must be one of ${MODES.join(', ')}`);
-  }
-  if (target !== undefined && !(RULES as readonly string[]).includes(target)) {
-    throw new UsageError(`--mode ${value}: ${target} is not a function (${RULES.join(', ')})`);
-  }
-  const rules = target === undefined ? RULES : [target as RuleName];
-  return Object.fromEntries(rules.map((rule) => [rule, mode as Mode]));
+/** `sweep`'s options. */
+export function defineSweep(command: Command): Command {
+  return command
+    .summary('reconcile the whole account, as the scheduled sweep does')
+    .description(
+      "Reconcile the whole account as the scheduled sweep does: read the credential report and the authorization details, then decide and act on the offenders only, with the functions' decisions, modes, exemptions, audit records and notifications. Shows progress on standard error when it is a terminal.",
+    )
+    .option('--mode <mode>', MODE_HELP, collect)
+    .option('--now <time>', 'judge key ages as of this ISO time (an emulator cannot backdate keys)')
+    .option('--rate <calls/s>', 'IAM calls per second, instead of IAM_CALLS_PER_SECOND')
+    .option(
+      '--run-id <id>',
+      'name the run; the same ID resumes a run instead of acting twice (default: cli-<the current time>)',
+    )
+    .option('--json', 'the whole report, decisions included, as one JSON object')
+    .option('--verbose', "the sweep's logs on standard error (and the stack trace of an unexpected error)")
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 when every offender was handled; 1 when one failed or the sweep could not run; 2 on a usage
+  or configuration error.`,
+    );
 }
 
-/** Parse `sweep`'s arguments (after the command name); throws `UsageError` naming what is wrong. */
-export function parseSweepArgs(args: readonly string[]): SweepCommand {
-  let values: ReturnType<typeof parse>['values'];
-  try {
-    ({ values } = parse(args));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+/** `sweep` as parsed by commander, validated; throws `UsageError` naming what is wrong. */
+export function sweepOptions(command: Command): SweepCommand {
+  const values = command.opts<{
+    mode?: string[];
+    now?: string;
+    rate?: string;
+    runId?: string;
+    json?: boolean;
+    verbose?: boolean;
+  }>();
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) {
     throw new UsageError(`--rate ${values.rate}: give a number of IAM calls per second, greater than 0`);
   }
-  if (values['run-id'] !== undefined && !/^[\w.:-]{1,128}$/.test(values['run-id'])) {
-    throw new UsageError(`--run-id ${values['run-id']}: use letters, digits and . _ : - (at most 128)`);
+  if (values.runId !== undefined && !/^[\w.:-]{1,128}$/.test(values.runId)) {
+    throw new UsageError(`--run-id ${values.runId}: use letters, digits and . _ : - (at most 128)`);
   }
   return {
-    modes: Object.assign({}, ...(values.mode ?? []).map(parseMode)),
+    modes: parseModes(values.mode ?? []),
     now: values.now === undefined ? undefined : parseIsoTime('--now', values.now),
     rate,
-    runId: values['run-id'],
+    runId: values.runId,
     json: values.json ?? false,
     verbose: values.verbose ?? false,
   };
 }
 
-function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    allowPositionals: false,
-    strict: true,
-    options: {
-      mode: { type: 'string', multiple: true },
-      now: { type: 'string' },
-      rate: { type: 'string' },
-      'run-id': { type: 'string' },
-      json: { type: 'boolean' },
-      verbose: { type: 'boolean' },
-    },
-  });
+/** Parse `sweep`'s arguments (after the command name) on their own; throws `UsageError` naming what is wrong. */
+export function parseSweepArgs(args: readonly string[]): SweepCommand {
+  return sweepOptions(parseCommandLine(defineSweep(new Command('sweep')), args));
 }
 
-function sweepDeps(context: SweepCommandContext, command: SweepCommand): Deps {
+function sweepDeps(context: SweepCommandContext, command: SweepCommand, progress: Progress): Deps {
   const config = loadConfig(context.env);
+  const clients = context.clients ?? createCliClients();
+  let calls = 0;
+  let decisions = 0;
+  // The sweep's own counters are not visible until it ends: progress counts what passes through its clients
+  // and its logger (every decision is logged, published or not).
+  const iam: Clients['iam'] = {
+    send: ((...args: Parameters<Clients['iam']['send']>) => {
+      progress.update({ calls: ++calls });
+      return clients.iam.send(...args);
+    }) as Clients['iam']['send'],
+  };
   const deps = createDeps(
     Object.freeze({ ...config, modes: Object.freeze({ ...config.modes, ...command.modes }) }),
-    context.clients ?? createClients(),
+    { ...clients, iam },
   );
   return {
     ...deps,
     ...(context.clock ? { clock: context.clock } : {}),
-    logger: cliLogger(command.verbose, context.stderr),
+    logger: cliLogger(command.verbose, context.stderr, (message) => {
+      if (message === 'decision') progress.update({ decisions: ++decisions });
+    }),
   };
 }
 
@@ -125,13 +127,44 @@ function describeDecision(decision: Decision): string {
   return `  ${decision.outcome.padEnd(15)} ${decision.rule.padEnd(13)} ${subject}: ${decision.reason}`;
 }
 
+const OUTCOME_ORDER: readonly Decision['outcome'][] = [
+  'remediated',
+  'would-remediate',
+  'alert',
+  'skipped',
+  'failed',
+  'rejected',
+  'ignored',
+];
+
+/**
+ * One line per function, counting its decisions by outcome, so the counts agree with the decision lines
+ * below them: every decision but an `ignored` one is listed (a candidate that a second read found compliant).
+ * Candidates (what the bulk reads flagged) are given apart: settled-by-design findings (a designated admin
+ * role, a deny-only policy) are decisions without being candidates.
+ */
+function ruleLines(report: SweepReport): string[] {
+  return (Object.keys(report.candidates) as RuleName[]).map((rule) => {
+    const decisions = report.decisions.filter((decision) => decision.rule === rule);
+    const counts = OUTCOME_ORDER.map(
+      (outcome) => [outcome, decisions.filter((decision) => decision.outcome === outcome).length] as const,
+    )
+      .filter(([, count]) => count > 0)
+      .map(([outcome, count]) =>
+        outcome === 'ignored'
+          ? `${count} ignored (compliant when read again; not listed)`
+          : `${count} ${outcome.replace('-', ' ')}`,
+      );
+    const noun = decisions.length === 1 ? 'decision' : 'decisions';
+    const candidates = report.candidates[rule];
+    return `  ${rule.padEnd(14)} ${decisions.length} ${noun}${counts.length > 0 ? `: ${counts.join(', ')}` : ''} (${candidates} ${candidates === 1 ? 'candidate' : 'candidates'} to act on)`;
+  });
+}
+
 /** The report as people read it: what was looked at, each decision worth a line, the totals and the cost. */
 export function formatSweepReport(report: SweepReport, modes: Deps['config']['modes']): string {
   const modeText = Object.entries(modes)
     .map(([rule, mode]) => `${rule}=${mode}`)
-    .join(', ');
-  const candidates = Object.entries(report.candidates)
-    .map(([rule, count]) => `${rule} ${count}`)
     .join(', ');
   const calls = Object.entries(report.iamCalls)
     .map(([operation, count]) => `${operation} ${count}`)
@@ -139,7 +172,7 @@ export function formatSweepReport(report: SweepReport, modes: Deps['config']['mo
   const lines = [
     `Sweep ${report.runId} as of ${report.startedAt}; modes: ${modeText}`,
     `  ${report.users} users, ${report.roles} roles; credential report generated ${report.reportGeneratedAt}`,
-    `  candidates: ${candidates}`,
+    ...ruleLines(report),
     '',
     ...report.decisions.filter((decision) => decision.outcome !== 'ignored').map(describeDecision),
     '',
@@ -157,35 +190,20 @@ export function formatSweepReport(report: SweepReport, modes: Deps['config']['mo
 }
 
 /**
- * `iam-warden sweep ...` (`args` after the command name): run the sweep once against whatever account the SDK
- * environment names and resolve to the exit status. Never throws: errors are reported on `stderr`.
+ * `iam-warden sweep`: run the sweep once against whatever account the SDK environment names and resolve to
+ * the exit status; errors propagate to the program, which reports them.
  */
-export async function sweepCommand(args: readonly string[], context: SweepCommandContext): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    context.stdout.write(SWEEP_USAGE);
-    return 0;
-  }
-  let command: SweepCommand;
-  let deps: Deps;
-  try {
-    command = parseSweepArgs(args);
-    deps = sweepDeps(context, command);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      context.stderr.write(`iam-warden: ${error.message}\n\n${SWEEP_USAGE}`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      context.stderr.write(
-        `iam-warden: ${error.message}\nThe sweep reads the deployed functions' environment: set TOPIC_ARN and AUDIT_TABLE to the stack's NotificationTopicArn and AuditTableName outputs.\n`,
-      );
-      return 2;
-    }
-    throw error;
-  }
+export async function runSweepCommand(command: SweepCommand, context: SweepCommandContext): Promise<number> {
+  const progress = createProgress(
+    command.verbose ? undefined : context.progress,
+    'sweep | {calls} IAM calls | {decisions} decisions | {duration_formatted}',
+  );
+  const deps = sweepDeps(context, command, progress);
   const started = deps.clock();
+  progress.start(1, { calls: 0, decisions: 0 });
+  let report: SweepReport;
   try {
-    const report = await runSweep(deps, {
+    report = await runSweep(deps, {
       runId: command.runId ?? `cli-${started.toISOString()}`,
       // Only a run named on the command line can be one that ran before.
       mayResume: command.runId !== undefined,
@@ -193,13 +211,11 @@ export async function sweepCommand(args: readonly string[], context: SweepComman
       ...(command.rate ? { iamCallsPerSecond: command.rate } : {}),
       region: context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     });
-    context.stdout.write(
-      command.json ? `${JSON.stringify(report)}\n` : formatSweepReport(report, deps.config.modes),
-    );
-    return report.failed > 0 || report.deferred > 0 ? 1 : 0;
-  } catch (error) {
-    const text = describeError(error);
-    context.stderr.write(`iam-warden: sweep failed: ${text}\n`);
-    return 1;
+  } finally {
+    progress.stop();
   }
+  context.stdout.write(
+    command.json ? `${JSON.stringify(report)}\n` : formatSweepReport(report, deps.config.modes),
+  );
+  return report.failed > 0 || report.deferred > 0 ? 1 : 0;
 }

@@ -338,7 +338,7 @@ describe('access keys: remediate, then restore', () => {
 
     expect(restore.status).toBe(1);
     expect(restore.stderr).toBe(
-      `Refused: cannot restore ${remediationId}: access key ${oldKey} of user ak-deleted was deleted; it cannot be reactivated. Nothing was changed.\n`,
+      `iam-warden: refused: cannot restore ${remediationId}: access key ${oldKey} of user ak-deleted was deleted; it cannot be reactivated. Nothing was changed.\n`,
     );
     expect(await keysOf('ak-deleted')).toEqual(before);
     expect(await auditEntry(restoreIdOf(remediationId))).toBeUndefined();
@@ -405,7 +405,7 @@ describe('admin policy: remediate, then restore', () => {
 
     expect(again.status).toBe(1);
     expect(again.stderr).toBe(
-      `Refused: cannot restore ${remediationId}: ${remediationId} was restored already (${restoreIdOf(remediationId)}). Nothing was changed.\n`,
+      `iam-warden: refused: cannot restore ${remediationId}: ${remediationId} was restored already (${restoreIdOf(remediationId)}). Nothing was changed.\n`,
     );
   });
 
@@ -441,7 +441,7 @@ describe('inline policy restores that would be unsafe', () => {
 
     expect(restore.status).toBe(1);
     expect(restore.stderr).toBe(
-      `Refused: cannot restore ${remediationId}: user ip-gone no longer exists. Nothing was changed.\n`,
+      `iam-warden: refused: cannot restore ${remediationId}: user ip-gone no longer exists. Nothing was changed.\n`,
     );
     expect(await auditEntry(restoreIdOf(remediationId))).toBeUndefined();
     expect(await auditEntry(remediationId)).not.toHaveProperty('restoredBy');
@@ -470,7 +470,8 @@ describe('inline policy restores that would be unsafe', () => {
 
     expect(restore).toMatchObject({
       status: 1,
-      stderr: 'Refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
+      stderr:
+        'iam-warden: refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
     });
   });
 });

@@ -4,13 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord, RestoreRecord } from '../../../lib/audit.js';
 import {
-  HISTORY_USAGE,
+  countLine,
   historyTable,
   parseHistoryArgs,
   parseResource,
   parseSince,
 } from '../../../lib/cli/history.js';
-import { runCli } from '../../../lib/cli/run.js';
+import { helpText, runCli } from '../../../lib/cli/run.js';
 import { UsageError } from '../../../lib/errors.js';
 import { AUDIT_TABLE, TEST_ENV, testClients } from '../../support/deps.js';
 import { attributes, itemsOutput } from '../../support/dynamo.js';
@@ -152,7 +152,9 @@ describe('parseHistoryArgs', () => {
   });
 
   it('rejects arguments that are not options, and unknown options', () => {
-    expect(() => parseHistoryArgs(['user/alice'])).toThrow('history takes no arguments besides its options');
+    expect(() => parseHistoryArgs(['user/alice'])).toThrow(
+      'too many arguments. Expected 0 arguments but got 1',
+    );
     expect(() => parseHistoryArgs(['--user', 'alice'])).toThrow(UsageError);
   });
 });
@@ -187,6 +189,17 @@ describe('historyTable', () => {
     const [, row] = historyTable([RESTORE]);
 
     expect(row?.split(/ {2,}/).slice(1, 4)).toEqual(['rst-0123456789abcdef0123', '-', 'restore']);
+  });
+});
+
+describe('countLine', () => {
+  it('counts notify-only records apart from the remediations that changed IAM', () => {
+    const notifyOnly: AuditRecord = { ...REMEDIATION, id: 'rem-1', status: 'notified-only', mode: 'notify' };
+    expect(countLine([RESTORE, REMEDIATION, notifyOnly, { ...notifyOnly, id: 'rem-2' }])).toBe(
+      '1 remediation, 2 notify-only, 1 restore',
+    );
+    expect(countLine([REMEDIATION])).toBe('1 remediation, 0 restores');
+    expect(countLine([notifyOnly])).toBe('0 remediations, 1 notify-only, 0 restores');
   });
 });
 
@@ -278,13 +291,13 @@ describe('iam-warden history', () => {
   });
 
   it('prints its usage for --help and exits 2 on a bad option', async () => {
-    expect(await run(['history', '-h'])).toEqual({ status: 0, stdout: HISTORY_USAGE, stderr: '' });
+    expect(await run(['history', '-h'])).toEqual({ status: 0, stdout: helpText('history'), stderr: '' });
 
     const bad = await run(['history', '--since', 'last week']);
 
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe(
-      `iam-warden: --since last week: give an ISO 8601 time (2025-06-01T00:00:00Z) or a span: 30m, 12h, 7d, 2w\n\n${HISTORY_USAGE}`,
+      'iam-warden: --since last week: give an ISO 8601 time (2025-06-01T00:00:00Z) or a span: 30m, 12h, 7d, 2w (see iam-warden history --help)\n',
     );
     expect(dynamo).not.toHaveReceivedAnyCommand();
   });

@@ -104,3 +104,77 @@ describe('listEventFiles', () => {
     ]);
   });
 });
+
+describe('files too large to read', () => {
+  const big = JSON.stringify({ Records: Array.from({ length: 200 }, () => record('CreateUser')) });
+
+  async function read(path: string, maxBytes: number): Promise<InputItem[]> {
+    const items: InputItem[] = [];
+    for await (const item of readInputs([path], { maxBytes })) items.push(item);
+    return items;
+  }
+
+  it('says a gzipped file is too large once gunzipped, not that it is a bad gzip file', async () => {
+    const file = join(dir, 'trail.json.gz');
+    const zipped = gzipSync(big);
+    await writeFile(file, zipped);
+    const limit = zipped.length + 1000;
+    expect(big.length).toBeGreaterThan(limit);
+
+    const items = await read(file, limit);
+
+    expect(items).toEqual([
+      {
+        kind: 'error',
+        source: file,
+        message: expect.stringMatching(/^too large to read: more than 0 MB once gunzipped .*: split it/),
+      },
+    ]);
+  });
+
+  it('refuses a plain file larger than the limit before reading it', async () => {
+    const file = join(dir, 'trail.json');
+    await writeFile(file, big);
+
+    const items = await read(file, 1000);
+
+    expect(items).toEqual([
+      {
+        kind: 'error',
+        source: file,
+        message: expect.stringMatching(/^too large to read \(0 MB; the limit is 0 MB\)/),
+      },
+    ]);
+  });
+
+  it('reads the same files under a limit they fit', async () => {
+    const file = join(dir, 'trail.json.gz');
+    await writeFile(file, gzipSync(big));
+
+    expect(await read(file, big.length)).toHaveLength(200);
+  });
+});
+
+describe('files a directory holds that are not event files', () => {
+  it('are skipped and reported, each once', async () => {
+    await writeFile(join(dir, 'a.json'), JSON.stringify(sampleEvent('create-user')));
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'sub', 'digest.json.sig'), 'x');
+    const skipped: string[] = [];
+    const items: InputItem[] = [];
+    for await (const item of readInputs([dir], { onSkipped: (path) => skipped.push(path) })) items.push(item);
+
+    expect(items).toHaveLength(1);
+    expect(skipped.sort()).toEqual([join(dir, 'notes.txt'), join(dir, 'sub', 'digest.json.sig')]);
+  });
+});
+
+describe('JSON errors', () => {
+  it('are one line, whatever the parser quoted from the file', async () => {
+    const file = join(dir, 'broken.json');
+    await writeFile(file, '{\n  "Records": [\n    {"a": 1,,}\n  ]\n}\n');
+    const [item] = await collect([file]);
+    expect(item).toMatchObject({ kind: 'error', message: expect.stringMatching(/^not JSON: [^\n]+$/) });
+  });
+});

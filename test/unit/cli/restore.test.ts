@@ -13,8 +13,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, remediationId } from '../../../lib/audit.js';
-import { describeRestore, parseRestoreArgs, RESTORE_USAGE } from '../../../lib/cli/restore.js';
-import { runCli } from '../../../lib/cli/run.js';
+import { describeRestore, parseRestoreArgs } from '../../../lib/cli/restore.js';
+import { helpText, runCli } from '../../../lib/cli/run.js';
 import { UsageError } from '../../../lib/errors.js';
 import type { Action } from '../../../lib/plan.js';
 import { AUDIT_TABLE, TEST_ENV, testClients } from '../../support/deps.js';
@@ -111,7 +111,7 @@ describe('parseRestoreArgs', () => {
   it.each([
     [[], 'restore needs a remediation ID (rem-...) or --event-id <id>'],
     [[ID, '--event-id', EVENT_ID], 'restore takes a remediation ID or --event-id, not both'],
-    [[ID, ID], 'restore takes one remediation ID'],
+    [[ID, ID], 'too many arguments. Expected 1 argument but got 2'],
     [
       ['rst-0123456789abcdef0123'],
       'rst-0123456789abcdef0123 is a restore record; restore takes the ID of a remediation (rem-...)',
@@ -122,8 +122,8 @@ describe('parseRestoreArgs', () => {
       [ID, '--now', 'yesterday'],
       '--now yesterday: give an ISO 8601 date or a date-time with its zone, like 2025-06-01T00:00:00Z',
     ],
-    [[ID, '--force'], "Unknown option '--force'"],
-    [['--event-id'], "Option '--event-id <value>' argument missing"],
+    [[ID, '--force'], "unknown option '--force'"],
+    [['--event-id'], "option '--event-id <id>' argument missing"],
   ])('rejects %j: %s', (args, message) => {
     expect(() => parseRestoreArgs(args)).toThrow(UsageError);
     expect(() => parseRestoreArgs(args)).toThrow(message);
@@ -261,7 +261,7 @@ describe('iam-warden restore', () => {
     expect(result).toEqual({
       status: 1,
       stdout: '',
-      stderr: `Refused: cannot restore ${ID}: user alice has an inline policy S3All again, with a different document; restoring would overwrite it. Nothing was changed.\n`,
+      stderr: `iam-warden: refused: cannot restore ${ID}: user alice has an inline policy S3All again, with a different document; restoring would overwrite it. Nothing was changed.\n`,
     });
     expectNoWrites();
   });
@@ -276,7 +276,7 @@ describe('iam-warden restore', () => {
     expect(result).toEqual({
       status: 1,
       stdout: '',
-      stderr: `Refused: cannot restore ${ID}: ${ID} was restored already (rst-1). Nothing was changed.\n`,
+      stderr: `iam-warden: refused: cannot restore ${ID}: ${ID} was restored already (rst-1). Nothing was changed.\n`,
     });
   });
 
@@ -285,7 +285,8 @@ describe('iam-warden restore', () => {
 
     expect(result).toMatchObject({
       status: 1,
-      stderr: 'Refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
+      stderr:
+        'iam-warden: refused: no remediation recorded for rem-00000000000000000000. Nothing was changed.\n',
     });
   });
 
@@ -308,16 +309,17 @@ describe('iam-warden restore', () => {
   it('prints its usage for --help', async () => {
     const result = await run(['restore', '--help']);
 
-    expect(result).toEqual({ status: 0, stdout: RESTORE_USAGE, stderr: '' });
+    expect(result).toEqual({ status: 0, stdout: helpText('restore'), stderr: '' });
   });
 
-  it('exits 2 with the problem and its usage on a bad command line, touching nothing', async () => {
+  it('exits 2 with the problem and a hint on one line for a bad command line, touching nothing', async () => {
     const result = await run(['restore', 'rem-1']);
 
     expect(result).toEqual({
       status: 2,
       stdout: '',
-      stderr: `iam-warden: rem-1 is not a remediation ID: they look like rem-0123456789abcdef0123\n\n${RESTORE_USAGE}`,
+      stderr:
+        'iam-warden: rem-1 is not a remediation ID: they look like rem-0123456789abcdef0123 (see iam-warden restore --help)\n',
     });
     expect(dynamo).not.toHaveReceivedAnyCommand();
   });

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -14,8 +15,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { USAGE } from '../../../lib/cli/args.js';
-import { runCli } from '../../../lib/cli/run.js';
+import { helpText, runCli } from '../../../lib/cli/run.js';
 import { sampleEvent, TEST_ENV, testClients } from '../../support/deps.js';
 import { itemsOutput } from '../../support/dynamo.js';
 
@@ -75,23 +75,79 @@ async function run(argv: string[], env: Record<string, string | undefined> = TES
 }
 
 describe('runCli usage', () => {
-  it('prints the usage and exits 0 for --help', async () => {
-    const result = await run(['--help']);
-    expect(result).toMatchObject({ status: 0, stdout: USAGE, stderr: '' });
+  it('prints the help and exits 0 for --help, help, and no arguments', async () => {
+    for (const argv of [['--help'], ['help'], []]) {
+      const result = await run(argv);
+      expect(result).toMatchObject({ status: 0, stdout: helpText(), stderr: '' });
+    }
+    expect(helpText()).toMatch(/^Usage: iam-warden \[options\] \[command\]/);
+    for (const command of ['invoke', 'replay', 'sweep', 'restore', 'history', 'redrive', 'help [command]']) {
+      expect(helpText()).toContain(`  ${command}`);
+    }
   });
 
-  it('prints the problem and the usage and exits 2 for a bad command line', async () => {
+  it("prints a command's help for <command> --help and help <command>", async () => {
+    for (const command of ['invoke', 'replay', 'sweep', 'restore', 'history', 'redrive']) {
+      const flag = await run([command, '--help']);
+      const asked = await run(['help', command]);
+      expect(flag).toMatchObject({ status: 0, stdout: helpText(command), stderr: '' });
+      expect(asked).toMatchObject({ status: 0, stdout: helpText(command), stderr: '' });
+      expect(flag.stdout).toMatch(new RegExp(`^Usage: iam-warden ${command} `));
+    }
+  });
+
+  it('prints the version for --version', async () => {
+    const result = await run(['--version']);
+    expect(result).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/),
+      stderr: '',
+    });
+  });
+
+  it('prints one line with the problem and a hint, and exits 2, for a bad command line', async () => {
     const result = await run(['replay']);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe(`iam-warden: replay takes at least one file or directory\n\n${USAGE}`);
+    expect(result).toMatchObject({
+      status: 2,
+      stdout: '',
+      stderr: "iam-warden: missing required argument 'file-or-dir' (see iam-warden replay --help)\n",
+    });
+    const typo = await run(['replya', 'x']);
+    expect(typo.stderr).toBe(
+      "iam-warden: unknown command 'replya' (Did you mean replay?) (see iam-warden --help)\n",
+    );
   });
 
-  it('names the missing variables and where to get them, and exits 2, when the environment lacks them', async () => {
+  it('names the missing variables and where to get them on one line, and exits 2, when the environment lacks them', async () => {
     const result = await run(['replay', 'events'], { ...TEST_ENV, TOPIC_ARN: undefined });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('TOPIC_ARN');
-    expect(result.stderr).toContain('NotificationTopicArn');
+    expect(result.stderr).toMatch(
+      /^iam-warden: invalid iam-warden configuration: TOPIC_ARN: not set\. .*NotificationTopicArn.*\n$/,
+    );
+    expect(result.stderr.split('\n')).toHaveLength(2);
     expect(iam).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reports an unexpected error on one line, without its stack unless --verbose, and exits 1', async () => {
+    const router = () => {
+      throw new TypeError('router broke');
+    };
+    const put = await file('put.json', sampleEvent('put-user-policy-allow'));
+    let stderr = '';
+    const context = {
+      env: TEST_ENV,
+      stdout: { write: () => undefined },
+      stderr: { write: (text: string) => (stderr += text) },
+      clients: testClients(),
+      router,
+    };
+    expect(await runCli(['replay', put, '--json', '--mode', 'enforce'], context)).toBe(1);
+    expect(stderr).toBe(
+      'iam-warden: replay failed: TypeError: router broke (unexpected: --verbose prints its stack trace)\n',
+    );
+    stderr = '';
+    expect(await runCli(['replay', put, '--json', '--mode', 'enforce', '--verbose'], context)).toBe(1);
+    expect(stderr).toContain('TypeError: router broke\n    at ');
   });
 });
 
@@ -193,17 +249,115 @@ describe('runCli replay', () => {
     expect(chosen.stderr).toBe('');
   });
 
-  it('names bad inputs on stderr, replays the rest and exits 1', async () => {
+  it('reports bad inputs in their rows only, replays the rest and exits 1', async () => {
     const bad = await file('bad.json', 'not json');
     const log = await file('log.json', { Records: [{ eventName: 'x' }, sampleEvent('create-user').detail] });
-    const result = await run(['replay', bad, log, '--json']);
+    const result = await run(['replay', bad, log, '--json', '--mode', 'notify']);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`iam-warden: ${bad}: not JSON`);
-    expect(result.stderr).toContain(`iam-warden: ${log}#Records[0]: not a CloudTrail record`);
-    expect(result.json().map((row: { outcome: string }) => row.outcome)).toEqual([
-      'invalid',
-      'invalid',
-      'not-matched',
+    expect(result.stderr).toBe('');
+    expect(result.json()).toEqual([
+      expect.objectContaining({
+        source: bad,
+        outcome: 'invalid',
+        error: expect.stringMatching(/^not JSON: /),
+      }),
+      expect.objectContaining({
+        source: `${log}#Records[0]`,
+        outcome: 'invalid',
+        error: expect.stringContaining('not a CloudTrail record'),
+      }),
+      expect.objectContaining({ outcome: 'not-matched' }),
+    ]);
+  });
+
+  it('names a bad file once, in its heading, with the JSON error on one line of its row', async () => {
+    const bad = await file('bad.json', '{\n  "Records": [\n    {"eventName": "x",,}\n  ]\n}\n');
+    const result = await run(['replay', bad, '--mode', 'notify']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('');
+    const mentions = result.stdout.split('\n').filter((line) => line.includes(bad));
+    expect(mentions).toEqual([bad]);
+    const row = result.stdout.split('\n')[result.stdout.split('\n').indexOf(bad) + 1];
+    expect(row).toMatch(/^ {2}- +- +- +INVALID INPUT +not JSON: /);
+    expect(result.stdout).toContain('; 1 invalid input');
+  });
+
+  it('counts the files a directory holds that are not event files in the summary', async () => {
+    const sub = join(dir, 'trail');
+    await mkdir(sub);
+    await file('trail/a.json', sampleEvent('s3-put-object'));
+    await file('trail/notes.txt', 'not an event');
+    await file('trail/digest.csv', 'a,b');
+    const result = await run(['replay', sub, '--mode', 'notify']);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe(
+      '1 event: 1 not matched; 2 files skipped (not .json or .json.gz)',
+    );
+  });
+
+  it('sums up per function and outcome, and names the principals behind what would be remediated', async () => {
+    const put = sampleEvent('put-user-policy-allow');
+    const again = sampleEvent('put-user-policy-allow');
+    again.detail.eventID = 'again';
+    const log = await file('log.json', {
+      Records: [put.detail, again.detail, sampleEvent('create-user').detail],
+    });
+    const result = await run(['replay', log, '--mode', 'notify']);
+    const principal = put.detail.userIdentity.arn;
+    const lines = result.stdout.trim().split('\n');
+    const start = lines.indexOf('By function:');
+    expect(lines.slice(start)).toEqual([
+      'By function:',
+      '  inline-policy  2 would remediate',
+      '  (no rule)      1 not matched',
+      'Principals behind what was or would be remediated:',
+      `      2  ${principal}`,
+      '3 events: 2 would remediate, 1 not matched',
+    ]);
+  });
+
+  it('draws progress on a terminal standard error only when the report goes elsewhere', async () => {
+    const sub = join(dir, 'many');
+    await mkdir(sub);
+    for (const name of ['a', 'b', 'c']) await file(`many/${name}.json`, sampleEvent('s3-put-object'));
+    const draw = async (isTTY: boolean, stdoutIsTerminal: boolean) => {
+      let drawn = '';
+      const progress = Object.assign(
+        new Writable({
+          write(chunk, _encoding, done) {
+            drawn += String(chunk);
+            done();
+          },
+        }),
+        { isTTY, columns: 120 },
+      );
+      const status = await runCli(['replay', sub, '--json', '--mode', 'notify'], {
+        env: TEST_ENV,
+        stdout: { write: () => undefined },
+        stderr: { write: () => undefined },
+        clients: testClients(),
+        progress,
+        stdoutIsTerminal,
+      });
+      expect(status).toBe(0);
+      return drawn;
+    };
+    expect(await draw(true, false)).toMatch(/replay \|.*\| \d\/3 files \| \d events/);
+    expect(await draw(true, true)).toBe('');
+    expect(await draw(false, false)).toBe('');
+  });
+
+  it('says why an event reached no function: a failed call, another policy, or no rule for it', async () => {
+    const failed = await file('failed.json', sampleEvent('attach-role-policy-failed'));
+    const other = await file('other.json', sampleEvent('attach-role-policy-other-policy'));
+    const s3 = await file('s3.json', sampleEvent('s3-put-object'));
+    const result = await run(['replay', failed, other, s3, '--json', '--mode', 'notify']);
+    expect(result.json().map((row: { reason: string }) => row.reason)).toEqual([
+      expect.stringMatching(/^the call failed \(\w+\): the rules take successful calls only$/),
+      expect.stringMatching(
+        /^rule AttachAdministratorAccess takes AttachRolePolicy only with detail\.requestParameters\.policyArn .*; this one has "arn:aws:iam::aws:policy\//,
+      ),
+      'no rule in template.yaml takes PutObject (s3.amazonaws.com)',
     ]);
   });
 
@@ -240,7 +394,9 @@ describe('runCli replay', () => {
       /^ {2}55dfc19e-\S+ PutUserPolicy +inline-policy +would remediate +would delete inline policy TestUserReadReports/,
     );
     expect(lines[5]).toBe(log);
-    expect(lines[6]).toMatch(/^ {2}\S+ +CreateUser +- +not matched +no rule in template.yaml matches$/);
+    expect(lines[6]).toMatch(
+      /^ {2}\S+ +CreateUser +- +not matched +no rule in template.yaml takes CreateUser \(iam.amazonaws.com\)$/,
+    );
     expect(lines[7]).toMatch(/^ {2}\S+ +PutUserPolicy +inline-policy +would remediate/);
     expect(lines.at(-2)).toBe('3 events: 2 would remediate, 1 not matched');
   });

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -11,9 +12,10 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../lib/cli/run.js';
-import { parseSweepArgs, SWEEP_USAGE, sweepCommand } from '../../../lib/cli/sweep.js';
+import { type CliContext, helpText, runCli } from '../../../lib/cli/run.js';
+import { formatSweepReport, parseSweepArgs } from '../../../lib/cli/sweep.js';
 import { UsageError } from '../../../lib/errors.js';
+import type { Decision } from '../../../lib/plan.js';
 import type { SweepReport } from '../../../lib/sweep.js';
 import { DAY_MS, TEST_ENV, testClients } from '../../support/deps.js';
 import { itemsOutput, putItems } from '../../support/dynamo.js';
@@ -117,14 +119,34 @@ describe('parseSweepArgs', () => {
     [['--rate', 'fast'], '--rate fast'],
     [['--run-id', 'a b'], '--run-id a b'],
     [['--bogus'], 'bogus'],
-    [['extra'], 'extra'],
+    [['extra'], 'too many arguments'],
   ])('rejects %j', (args, message) => {
     expect(() => parseSweepArgs(args)).toThrow(UsageError);
     expect(() => parseSweepArgs(args)).toThrow(message);
   });
 });
 
-describe('sweepCommand', () => {
+/** `iam-warden sweep <args>` through the CLI's program. */
+function sweepCommand(args: string[], ctx: CliContext): Promise<number> {
+  return runCli(['sweep', ...args], ctx);
+}
+
+/** A stream that says it is a terminal (or not), recording what is drawn on it. */
+function terminal(isTTY: boolean) {
+  let drawn = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        drawn += String(chunk);
+        done();
+      },
+    }),
+    { isTTY, columns: 120 },
+  );
+  return { stream, drawn: () => drawn };
+}
+
+describe('iam-warden sweep', () => {
   it('runs the sweep as of --now in the mode given, and prints what it did', async () => {
     const { stdout, context: ctx } = context();
     const now = new Date(WALL.getTime() + 100 * DAY_MS);
@@ -183,13 +205,17 @@ describe('sweepCommand', () => {
     const { stderr, context: ctx } = context();
 
     expect(await sweepCommand([], ctx)).toBe(1);
-    expect(stderr.text()).toBe('iam-warden: sweep failed: AccessDenied: no\n');
+    expect(stderr.text()).toBe(
+      'iam-warden: access denied: no. Run with credentials allowed to do this (README: Command line)\n',
+    );
   });
 
-  it('exits 2 with the usage on a bad command line, and on a bad configuration', async () => {
+  it('exits 2 with one line on a bad command line, and on a bad configuration', async () => {
     const bad = context();
     expect(await sweepCommand(['--mode', 'loud'], bad.context)).toBe(2);
-    expect(bad.stderr.text()).toContain(SWEEP_USAGE);
+    expect(bad.stderr.text()).toBe(
+      'iam-warden: --mode loud: the mode must be one of off, notify, enforce (see iam-warden sweep --help)\n',
+    );
 
     const unconfigured = context();
     expect(await sweepCommand([], { ...unconfigured.context, env: {} })).toBe(2);
@@ -208,6 +234,80 @@ describe('sweepCommand', () => {
     const { stdout, context: ctx } = context();
 
     expect(await sweepCommand(['--help'], ctx)).toBe(0);
-    expect(stdout.text()).toBe(SWEEP_USAGE);
+    expect(stdout.text()).toBe(helpText('sweep'));
+    expect(stdout.text()).toContain('--run-id <id>');
+  });
+
+  it('draws its progress on a terminal, and nothing on a pipe', async () => {
+    const tty = terminal(true);
+    const onTerminal = context();
+    expect(await sweepCommand(['--json'], { ...onTerminal.context, progress: tty.stream })).toBe(0);
+    expect(tty.drawn()).toMatch(/sweep \| \d+ IAM calls \| \d+ decisions/);
+    expect(JSON.parse(onTerminal.stdout.text())).toMatchObject({ users: 1 });
+
+    const pipe = terminal(false);
+    const onPipe = context();
+    expect(await sweepCommand(['--json'], { ...onPipe.context, progress: pipe.stream })).toBe(0);
+    expect(pipe.drawn()).toBe('');
+  });
+});
+
+describe('formatSweepReport', () => {
+  function decision(rule: Decision['rule'], outcome: Decision['outcome'], name: string): Decision {
+    return {
+      rule,
+      mode: 'notify',
+      outcome,
+      reason: `${outcome} ${name}`,
+      eventId: `sweep:r:${rule}:${name}`,
+      eventName: 'ScheduledSweep',
+      resource: { type: rule === 'admin-policy' ? 'role' : 'user', name },
+    };
+  }
+
+  it("counts each function's decisions so they agree with the lines listed, candidates apart", () => {
+    const decisions = [
+      decision('admin-policy', 'skipped', 'break-glass'),
+      decision('inline-policy', 'skipped', 'deny-only'),
+      decision('inline-policy', 'skipped', 'quarantine'),
+      decision('access-keys', 'would-remediate', 'alice'),
+      decision('access-keys', 'ignored', 'bob'),
+    ];
+    const report = {
+      runId: 'r',
+      startedAt: WALL.toISOString(),
+      reportGeneratedAt: WALL.toISOString(),
+      durationMs: 1000,
+      readMs: 500,
+      users: 3,
+      roles: 1,
+      candidates: { 'admin-policy': 0, 'inline-policy': 0, 'access-keys': 2 },
+      remediated: 0,
+      wouldRemediate: 1,
+      skipped: 3,
+      alerts: 0,
+      ignored: 1,
+      failed: 0,
+      deferred: 0,
+      warnings: 0,
+      unreadableReportLines: 0,
+      iamCalls: { ListAccessKeys: 2 },
+      iamCallsTotal: 2,
+      decisions,
+    } as SweepReport;
+
+    const lines = formatSweepReport(report, {
+      'access-keys': 'notify',
+      'admin-policy': 'notify',
+      'inline-policy': 'notify',
+    }).split('\n');
+
+    expect(lines.slice(2, 5)).toEqual([
+      '  admin-policy   1 decision: 1 skipped (0 candidates to act on)',
+      '  inline-policy  2 decisions: 2 skipped (0 candidates to act on)',
+      '  access-keys    2 decisions: 1 would remediate, 1 ignored (compliant when read again; not listed) (2 candidates to act on)',
+    ]);
+    const listed = lines.filter((line) => /^ {2}(skipped|would-remediate|ignored) /.test(line));
+    expect(listed).toHaveLength(4);
   });
 });
