@@ -268,11 +268,12 @@ describe('access-keys handler against moto', () => {
     const decision = await invoke(event);
 
     expect(decision).toMatchObject({ outcome: 'remediated', critical: { title: expect.any(String) } });
-    expect(iam.writes()).toEqual(['UpdateAccessKey']);
-    expect(await keyStatuses('ak-hijacked-role')).toEqual({ [oldKey]: 'Inactive', [createdKey]: 'Active' });
+    // An UpdateAccessKey creates no key: every old key is judged, both here.
+    expect(iam.writes()).toEqual(['UpdateAccessKey', 'UpdateAccessKey']);
+    expect(await keyStatuses('ak-hijacked-role')).toEqual({ [oldKey]: 'Inactive', [createdKey]: 'Inactive' });
     const notifications = await readNotifications(resources);
     expect(notifications.map((notification) => notification.subject)).toEqual([
-      "iam-warden: CRITICAL UpdateAccessKey by iam-warden's own role: deactivated 1 old access key of user ak-hijacked-role",
+      "iam-warden: CRITICAL UpdateAccessKey by iam-warden's own role: deactivated 2 old access keys of user ak-hijacked-role",
     ]);
     expect(notifications[0]?.message).toContain(`made by iam-warden's own role ${ownRoleArn}`);
   });

@@ -293,7 +293,7 @@ describe('admin-policy handler against moto', () => {
     ]);
   });
 
-  it("makes no IAM call for a change made by iam-warden's own role (loop guard)", async () => {
+  it("detaches AdministratorAccess attached by iam-warden's own role: a hijack, CRITICAL, not a loop", async () => {
     await roleWith('guarded-role');
     const { invoke, iam } = invoker(adminPolicyRule, resources, clients, {
       env: { OWN_ROLE_ARNS: OWN_ROLE_ARN },
@@ -301,16 +301,15 @@ describe('admin-policy handler against moto', () => {
 
     const decision = await invoke(calledByRole(attachRolePolicyEvent('guarded-role'), OWN_ROLE_ARN));
 
-    expect(decision).toMatchObject({
-      outcome: 'ignored',
-      reason: `made by iam-warden's own role ${OWN_ROLE_ARN}`,
-    });
-    expect(iam.sent).toEqual([]);
-    expect(await attachedTo('guarded-role')).toEqual([ADMINISTRATOR_ACCESS]);
-    expect(await readNotifications(resources)).toEqual([]);
-    expect((await readResults(resources)).map((result) => result.detail)).toEqual([
-      expect.objectContaining({ outcome: 'ignored' }),
+    expect(decision).toMatchObject({ outcome: 'remediated', critical: { title: expect.any(String) } });
+    expect(iam.writes()).toEqual(['DetachRolePolicy']);
+    expect(await attachedTo('guarded-role')).toEqual([]);
+    const notifications = await readNotifications(resources);
+    expect(notifications.map((notification) => notification.subject)).toEqual([
+      // SNS subjects stop at 99 characters.
+      "iam-warden: CRITICAL AttachRolePolicy by iam-warden's own role: detached AdministratorAccess fro...",
     ]);
+    expect(notifications[0]?.message).toContain(`made by iam-warden's own role ${OWN_ROLE_ARN}`);
   });
 
   it('acts and notifies once for an event delivered twice', async () => {

@@ -467,8 +467,9 @@ beforeAll(async () => {
     OWN_ROLE_ARNS: OWN_ROLE_ARN,
     EXEMPT_TAG_KEY,
     REPEAT_LIMIT: String(REPEAT_LIMIT),
-    // Break-glass roles are the customer's to designate, by ARN.
-    ADMIN_ROLE_PATTERNS: `arn:aws:iam::${MOTO_ACCOUNT}:role/${BREAK_GLASS_ROLE}`,
+    // Break-glass roles are the customer's to designate, by ARN. The list is comma-separated, so the comma IAM
+    // allows in the name is matched with `?`.
+    ADMIN_ROLE_PATTERNS: `arn:aws:iam::${MOTO_ACCOUNT}:role/${BREAK_GLASS_ROLE.replace(',', '?')}`,
   });
 
   started = phase('provision', started);

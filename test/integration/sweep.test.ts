@@ -142,7 +142,7 @@ async function seedAccount(): Promise<void> {
   await user(seeded.exemptUser);
   await key(seeded.exemptUser);
   await clients.iam.send(
-    new TagUserCommand({ UserName: seeded.exemptUser, Tags: [{ Key: EXEMPT_TAG, Value: 'ci-bootstrap' }] }),
+    new TagUserCommand({ UserName: seeded.exemptUser, Tags: [{ Key: EXEMPT_TAG, Value: 'true' }] }),
   );
   for (let i = 0; i < 4; i++) {
     const name = `sw-app-${i}`;
@@ -320,7 +320,7 @@ describe('sweep against moto', () => {
 
     expect(report.decisions.find((decision) => decision.resource?.name === seeded.exemptUser)).toMatchObject({
       outcome: 'skipped',
-      reason: `exempt by tag ${EXEMPT_TAG}=ci-bootstrap`,
+      reason: `exempt by tag ${EXEMPT_TAG}=true`,
     });
     // The exemption tag, the break-glass and CDK roles, the service-linked role, the deny-only policies.
     expect(report.skipped).toBe(1 + 3 + seeded.denyPolicyUsers.length);
