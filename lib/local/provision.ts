@@ -63,6 +63,7 @@ async function createQuarantinePolicy(iam: IAMClient): Promise<string> {
   const { Policy } = await iam.send(
     new CreatePolicyCommand({
       PolicyName: 'iam-warden-quarantine',
+      Path: '/iam-warden/',
       PolicyDocument: QUARANTINE_POLICY_DOCUMENT,
     }),
   );

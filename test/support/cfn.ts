@@ -157,8 +157,10 @@ export class Evaluator {
         return this.getAtt(name, 'Arn');
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${accountId}/${this.physicalName(name)}`;
-      case 'AWS::IAM::ManagedPolicy':
-        return `arn:${partition}:iam::${accountId}:policy/${this.physicalName(name)}`;
+      case 'AWS::IAM::ManagedPolicy': {
+        const path = String(this.resolve(resource.Properties?.Path ?? '/'));
+        return `arn:${partition}:iam::${accountId}:policy${path}${this.physicalName(name)}`;
+      }
       default:
         return this.physicalName(name);
     }

@@ -55,6 +55,11 @@ function protectedResources(template: CfnTemplate): Protected[] {
         at(`arn:aws:iam::${ACCOUNT}:role${path}${name(id, 'RoleName')}`);
         break;
       }
+      case 'AWS::IAM::ManagedPolicy': {
+        const path = String(evaluator.resolve(resource.Properties?.Path ?? '/'));
+        at(`arn:aws:iam::${ACCOUNT}:policy${path}${name(id, 'ManagedPolicyName')}`);
+        break;
+      }
       case 'AWS::Lambda::Function':
         at(arn('lambda', `function:${name(id, 'FunctionName')}`));
         break;
@@ -155,7 +160,8 @@ describe('the iam-warden SCP', () => {
       'sns',
       'sqs',
     ]);
-    expect(resources.filter((resource) => serviceOf(resource.arn) === 'iam')).toHaveLength(4);
+    // The four roles and the quarantine policy.
+    expect(resources.filter((resource) => serviceOf(resource.arn) === 'iam')).toHaveLength(5);
   });
 
   it('denies an ordinary administrator each protected action on each of iam-warden’s resources; a named one is allowed', async () => {
@@ -163,7 +169,12 @@ describe('the iam-warden SCP', () => {
     const notAllowed: string[] = [];
     for (const resource of resources) {
       const service = serviceOf(resource.arn);
-      const sid = service === 'iam' ? 'ProtectIamWardenRoles' : 'ProtectIamWardenStack';
+      const sid =
+        service !== 'iam'
+          ? 'ProtectIamWardenStack'
+          : resource.arn.includes(':policy/')
+            ? 'ProtectQuarantinePolicy'
+            : 'ProtectIamWardenRoles';
       const actions = actionsOf(policy, sid).filter((action) => action.startsWith(`${service}:`));
       expect(actions.length, resource.what).toBeGreaterThan(0);
       for (const action of actions) {
@@ -222,6 +233,27 @@ describe('the iam-warden SCP', () => {
     }
     // Its own roles are not exempt from the rest: a hijacked function cannot loosen its own role.
     expect(await decide(policy, ownRole.arn, 'iam:PutRolePolicy', ownRole.arn)).toBe('ExplicitlyDenied');
+  });
+
+  it('keeps a quarantine on: only the named administrators may detach the quarantine policy', async () => {
+    const quarantine = resources.find((resource) => resource.what.endsWith(' QuarantinePolicy'));
+    if (quarantine === undefined) throw new Error('no quarantine policy in the template');
+    const detach = (principal: string, action: string, target: string, policyArn: string) =>
+      decide(policy, principal, action, target, { 'iam:PolicyARN': policyArn });
+    const user = `arn:aws:iam::${ACCOUNT}:user/mallory`;
+    const role = `arn:aws:iam::${ACCOUNT}:role/deployer`;
+
+    for (const [action, target] of [
+      ['iam:DetachUserPolicy', user],
+      ['iam:DetachRolePolicy', role],
+    ] as const) {
+      expect(await detach(ORDINARY_ADMIN, action, target, quarantine.arn), action).toBe('ExplicitlyDenied');
+      expect(await detach(NAMED_ADMIN, action, target, quarantine.arn), action).toBe('Allowed');
+      // Any other policy is the account's business.
+      expect(await detach(ORDINARY_ADMIN, action, target, 'arn:aws:iam::aws:policy/ReadOnlyAccess')).toBe(
+        'Allowed',
+      );
+    }
   });
 
   it.each([

@@ -216,7 +216,7 @@ describe('IAM roles of the transformed template', () => {
   });
 
   it('lets the event functions attach the quarantine policy, and no other, only when quarantine is on', async () => {
-    const quarantine = `arn:aws:iam::${ACCOUNT}:policy/${DEFAULT_SCOPE.stackName}-QuarantinePolicy`;
+    const quarantine = `arn:aws:iam::${ACCOUNT}:policy/iam-warden/${DEFAULT_SCOPE.stackName}-QuarantinePolicy`;
     const on = { ...DEFAULT_SCOPE, parameters: { RepeatOffenderAction: 'quarantine' } };
     const attach = (action: string, resource: string, policyArn: string) =>
       request(action, resource, { 'iam:PolicyARN': policyArn });
