@@ -263,43 +263,23 @@ export async function conclude(
     return { decision: { ...base, action: plan.action, outcome: 'skipped', reason: guard.reason } };
   const mode: Mode = guard.kind === 'grace' ? 'notify' : deps.config.modes[rule];
   const repeat = guard.kind === 'proceed' ? guard.repeat : undefined;
-  const record: AuditRecord = {
-    kind: 'remediation',
+  const record = remediationRecord(deps, trigger, {
     id,
-    createdAt: deps.clock().toISOString(),
     rule,
     mode,
-    status: mode === 'enforce' ? 'pending' : 'notified-only',
     resourceArn,
     resource,
     action: plan.action,
     reason: plan.reason,
-    trigger: {
-      eventId: trigger.eventId,
-      eventName: trigger.eventName,
-      eventTime: trigger.eventTime,
-      principalArn: trigger.actor.arn,
-      sourceIp: trigger.actor.sourceIp,
-      userAgent: trigger.actor.userAgent,
-    },
-    ...(trigger.runId === undefined ? {} : { runId: trigger.runId }),
     ...(repeat?.escalate ? { escalated: true } : {}),
-  };
-  const notes = [plan.reason];
-  if (guard.kind === 'grace') notes.push(guard.reason);
-  if (guard.kind === 'proceed' && guard.note !== undefined) notes.push(guard.note);
-  if (repeat !== undefined && !repeat.escalate) {
-    notes.push(
-      `repeat ${repeat.count + 1} in the last ${deps.config.repeatWindowHours} hours, counted and not notified again: the repeat-offender escalation went out at ${repeat.escalatedAt}`,
-    );
-  }
-  const escalation = repeat?.escalate ? repeatEscalation(deps, resource, repeat) : undefined;
-  const repeating: Base = {
-    ...base,
-    ...(escalation === undefined || critical !== undefined ? {} : { critical: escalation }),
-    ...(repeat !== undefined && !repeat.escalate ? { quiet: true } : {}),
-  };
-  const concluded = await carryOut(deps, record, repeating, plan, notes.join('; '));
+  });
+  const concluded = await carryOut(
+    deps,
+    record,
+    respondToRepeat(deps, base, repeat),
+    plan,
+    guardNotes(deps, plan.reason, guard),
+  );
   const quarantining =
     repeat !== undefined &&
     deps.config.repeatOffenderAction === 'quarantine' &&
@@ -337,26 +317,15 @@ async function quarantineRepeater(
   const { resource, action } = plan;
   const id = remediationId(rule, `${trigger.eventId}#quarantine`);
   const reason = `${trigger.actor.arn} kept re-making a change iam-warden undoes, past the repeat limit`;
-  const record: AuditRecord = {
-    kind: 'remediation',
+  const record = remediationRecord(deps, trigger, {
     id,
-    createdAt: deps.clock().toISOString(),
     rule,
     mode: 'enforce',
-    status: 'pending',
     resourceArn: resourceArnOf(resource, trigger.account, deps.config.partition),
     resource,
     action,
     reason,
-    trigger: {
-      eventId: trigger.eventId,
-      eventName: trigger.eventName,
-      eventTime: trigger.eventTime,
-      principalArn: trigger.actor.arn,
-      sourceIp: trigger.actor.sourceIp,
-      userAgent: trigger.actor.userAgent,
-    },
-  };
+  });
   const base: Base = {
     rule,
     mode: 'enforce',
@@ -373,6 +342,55 @@ async function quarantineRepeater(
     remediationId: id,
     ...(decision.error === undefined ? {} : { error: decision.error }),
   };
+}
+
+type RecordFields = Pick<
+  AuditRecord,
+  'id' | 'rule' | 'mode' | 'resourceArn' | 'resource' | 'action' | 'reason'
+> &
+  Pick<AuditRecord, 'escalated'>;
+
+/** A new remediation record: the before-state and what triggered it, pending when it is to be acted on. */
+function remediationRecord(deps: Deps, trigger: Trigger, fields: RecordFields): AuditRecord {
+  return {
+    kind: 'remediation',
+    createdAt: deps.clock().toISOString(),
+    status: fields.mode === 'enforce' ? 'pending' : 'notified-only',
+    ...fields,
+    trigger: {
+      eventId: trigger.eventId,
+      eventName: trigger.eventName,
+      eventTime: trigger.eventTime,
+      principalArn: trigger.actor.arn,
+      sourceIp: trigger.actor.sourceIp,
+      userAgent: trigger.actor.userAgent,
+    },
+    ...(trigger.runId === undefined ? {} : { runId: trigger.runId }),
+  };
+}
+
+/** The decision's reason: the plan's, and what the guards add (grace, a tag that does not exempt, a repeat). */
+function guardNotes(deps: Deps, reason: string, guard: Exclude<Guard, { kind: 'exempt' }>): string {
+  const notes = [reason];
+  if (guard.kind === 'grace') notes.push(guard.reason);
+  if (guard.kind === 'proceed' && guard.note !== undefined) notes.push(guard.note);
+  const repeat = guard.kind === 'proceed' ? guard.repeat : undefined;
+  if (repeat !== undefined && !repeat.escalate) {
+    notes.push(
+      `repeat ${repeat.count + 1} in the last ${deps.config.repeatWindowHours} hours, counted and not notified again: the repeat-offender escalation went out at ${repeat.escalatedAt}`,
+    );
+  }
+  return notes.join('; ');
+}
+
+/** How people hear of a repeat: the window's one escalation (CRITICAL), then nothing more (quiet). */
+function respondToRepeat(deps: Deps, base: Base, repeat: Repeat | undefined): Base {
+  if (repeat === undefined) return base;
+  if (!repeat.escalate) return { ...base, quiet: true };
+  // A hijack's CRITICAL story comes first; the repeat is in the reason.
+  return base.critical === undefined
+    ? { ...base, critical: repeatEscalation(deps, base.resource, repeat) }
+    : base;
 }
 
 /**
