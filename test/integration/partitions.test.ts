@@ -131,6 +131,7 @@ describe.each([
     expect(history.status).toBe(0);
     expect(history.stdout).toContain(remediated.remediationId);
     expect(history.stdout).toContain(restoreId);
-    expect(history.stdout).toContain(`2 remediations, 1 restore for ${resourceArn}.`);
+    // The remediation, the restore, and the restore's own event, which grace kept to notify-only.
+    expect(history.stdout).toContain(`1 remediation, 1 notify-only, 1 restore for ${resourceArn}.`);
   });
 });
