@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { FOREIGN_KEY_ACTIONS, type ForeignKeyAction } from './decisions/access-keys.js';
 import { REPEAT_OFFENDER_ACTIONS, type RepeatOffenderAction } from './decisions/quarantine.js';
 import { ConfigError } from './errors.js';
-import './zod.js';
+import { coercedNumber } from './zod.js';
 
 /** What a remediation does when it finds something: nothing, tell people, or act and tell people. */
 export const MODES = ['off', 'notify', 'enforce'] as const;
@@ -83,8 +83,8 @@ function number(options: { min: number; max: number; fallback: number; whole?: b
     z.maximum(options.max, `must be at most ${options.max}${unit}`),
   ];
   const schema = options.whole
-    ? z.coerce.number().check(z.refine(Number.isInteger, `must be a whole number${unit}`), ...checks)
-    : z.coerce.number().check(...checks);
+    ? coercedNumber().check(z.refine(Number.isInteger, `must be a whole number${unit}`), ...checks)
+    : coercedNumber().check(...checks);
   return z._default(schema, options.fallback);
 }
 

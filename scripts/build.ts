@@ -17,6 +17,9 @@ interface SamEsbuildProperties {
   OutExtension?: string[];
   Banner?: string[];
   External?: string[];
+  /** `package=replacement` pairs; SAM runs esbuild in CodeUri, where relative replacements resolve. */
+  Alias?: string[];
+  LegalComments?: 'none' | 'inline' | 'eof' | 'linked' | 'external';
   /** One comma-separated string, as SAM passes it on (`--main-fields=module,main`), not a list. */
   MainFields?: string;
   EntryPoints: string[];
@@ -35,6 +38,8 @@ export function esbuildOptions(props: SamEsbuildProperties, codeUri: string, out
   const options: BuildOptions = {
     bundle: true,
     entryPoints: props.EntryPoints.map((entry) => resolve(codeUri, entry)),
+    // SAM's working directory for esbuild, against which `Alias` replacements resolve.
+    absWorkingDir: codeUri,
     outdir,
     format: props.Format ?? 'cjs',
     platform: props.Platform ?? 'node',
@@ -46,8 +51,11 @@ export function esbuildOptions(props: SamEsbuildProperties, codeUri: string, out
   };
   const outExtension = pairs(props.OutExtension);
   const banner = pairs(props.Banner);
+  const alias = pairs(props.Alias);
   if (outExtension) options.outExtension = outExtension;
   if (banner) options.banner = banner;
+  if (alias) options.alias = alias;
+  if (props.LegalComments) options.legalComments = props.LegalComments;
   if (props.External) options.external = props.External;
   if (props.MainFields) options.mainFields = props.MainFields.split(',').map((field) => field.trim());
   return options;

@@ -15,7 +15,7 @@ import {
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RULES } from '../../lib/config.js';
-import { type LocalResources, readNotifications } from '../../lib/local/provision.js';
+import { type LocalResources, readNotifications, readResults } from '../../lib/local/provision.js';
 import type { SweepSummary } from '../../lib/sweep-handler.js';
 import { runBundle, type TemplateFunction, templateFunctions } from '../support/bundles.js';
 import {
@@ -237,6 +237,8 @@ describe('built bundles', () => {
       expect(run.results).toMatchObject(scenario.returns);
       const notifications = await readNotifications(resources);
       expect(notifications.map((notification) => notification.attributes.outcome)).toEqual(scenario.notified);
+      // Result events went out through the bundle's EventBridge client (and its stand-in signer, lib/stubs/).
+      expect(await readResults(resources)).not.toEqual([]);
       await scenario.verify();
     },
   );
