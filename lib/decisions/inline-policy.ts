@@ -14,7 +14,8 @@ export function isDenyOnly(policyDocument: string): boolean {
   } catch {
     return false;
   }
-  if (typeof parsed !== 'object' || parsed === null) return false;
+  // Only null needs a test of its own: a string, number or boolean has no Statement, which is refused below.
+  if (parsed === null) return false;
   const statement = (parsed as { Statement?: unknown }).Statement;
   const statements = Array.isArray(statement) ? statement : [statement];
   return (

@@ -60,6 +60,7 @@ export function decideRestore(record: RestorableRecord, current: CurrentState): 
         reason: `access key ${ids} of user ${action.userName} was deleted; it cannot be reactivated`,
       };
     }
+    // Stryker disable next-line OptionalChaining: every key is in byId here (missing keys were refused above); `?.` is for the type checker
     const toActivate = action.keys.filter((key) => byId.get(key.accessKeyId)?.status !== 'Active');
     const already = action.keys
       .filter((key) => !toActivate.includes(key))

@@ -348,3 +348,34 @@ describe('parseCredentialReport at its edges', () => {
     ]);
   });
 });
+
+describe('parseCredentialReport: more edges found by mutation testing', () => {
+  const KEY_COLUMNS =
+    'access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated';
+
+  it('does not take a date in another format that happens to hold an ISO date', () => {
+    const text = `user,arn,${KEY_COLUMNS}\na,arn:aws:iam::123456789012:user/a,true,+002025-03-01T00:00:00Z,false,N/A`;
+
+    expect(parseCredentialReport(text).rows[0]?.keys[0]?.lastRotated).toBeUndefined();
+  });
+
+  it('lists a row with extra commas whose ARN ends with the user name but is not an ARN as unreadable', () => {
+    const report = parseCredentialReport([HEADER, row('x,y', 'notarn/x,y')].join('\n'));
+
+    expect(report).toEqual({ rows: [], badLines: [2], missingColumns: [] });
+  });
+
+  it('removes a byte order mark at the start only', () => {
+    const text = `user,arn,${KEY_COLUMNS}\na\uFEFFb,arn:aws:iam::123456789012:user/a\uFEFFb,false,N/A,false,N/A`;
+
+    expect(parseCredentialReport(text).rows.map((r) => r.user)).toEqual(['a\uFEFFb']);
+  });
+
+  it('recovers commas only when user is the first column and arn the second', () => {
+    const userThird = `note,arn,user,${KEY_COLUMNS}\nx,arn:aws:iam::1:user/q,/x,u,true,N/A,false,N/A`;
+    const arnThird = `user,note,arn,${KEY_COLUMNS}\nx,arn:aws:iam::1:user/q,/x,arn:aws:iam::1:user/x,true,N/A,false,N/A`;
+
+    expect(parseCredentialReport(userThird)).toEqual({ rows: [], badLines: [2], missingColumns: [] });
+    expect(parseCredentialReport(arnThird)).toEqual({ rows: [], badLines: [2], missingColumns: [] });
+  });
+});

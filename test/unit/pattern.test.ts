@@ -558,3 +558,33 @@ describe('structure of patterns and events', () => {
     expect(matches({ v: [{ wildcard: 'a*b' }] }, { v: 'a\nb' })).toBe(true);
   });
 });
+
+describe('more edges found by mutation testing', () => {
+  const inBlock = (block: string, ip: string) => matches({ ip: [{ cidr: block }] }, { ip });
+
+  it('rejects IPv6 groups of more than four hex digits or with other characters, and a second ::', () => {
+    for (const ip of ['::12345', 'zz12::', '1234z::', '1:2:3:4:5:6:7:8::1::2'])
+      expect(inBlock('::/0', ip), ip).toBe(false);
+  });
+
+  it('rejects text before or after a CIDR block', () => {
+    expect(() => compilePattern({ ip: [{ cidr: 'x/10.0.0.0/8' }] })).toThrow(/not a CIDR block/);
+    expect(() => compilePattern({ ip: [{ cidr: '10.0.0.0/8x' }] })).toThrow(/not a CIDR block/);
+  });
+
+  it('names the $or alternative a problem is in', () => {
+    expect(() => compilePattern({ $or: [{ a: ['x'] }, { b: [] }] })).toThrow(
+      'invalid event pattern at $or[1].b: an empty list',
+    );
+  });
+
+  it('folds case as Unicode does: ß is ss, the Kelvin sign is k', () => {
+    expect(matches({ v: [{ 'equals-ignore-case': 'STRASSE' }] }, { v: 'Straße' })).toBe(true);
+    expect(matches({ v: [{ 'equals-ignore-case': 'k' }] }, { v: '\u212A' })).toBe(true);
+  });
+
+  it('takes a wildcard right after an escaped asterisk', () => {
+    expect(matches({ v: [{ wildcard: 'a\\**' }] }, { v: 'a*bc' })).toBe(true);
+    expect(matches({ v: [{ wildcard: 'a\\**' }] }, { v: 'abc' })).toBe(false);
+  });
+});

@@ -145,3 +145,18 @@ describe('guardAction: which remediations count towards the repeat limit', () =>
     expect(atRepeatLimit(guardAction(input({ history, repeatLimit: 2 })))).toBe(false);
   });
 });
+
+describe('guardAction: repeats are counted per rule', () => {
+  it("does not count another rule's remediations, even of targets named alike", () => {
+    const history: HistoryEntry[] = [1, 2, 3].map((hours) => ({
+      kind: 'remediation',
+      id: `r${hours}`,
+      rule: 'inline-policy',
+      status: 'applied',
+      createdAt: at(-hours * HOUR),
+      targets: ['access-key:AKIA1'],
+    }));
+
+    expect(atRepeatLimit(guardAction(input({ history })))).toBe(false);
+  });
+});
