@@ -73,7 +73,9 @@ const list = z.pipe(
   ),
 );
 
-const mode = z._default(z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }), 'enforce');
+// `notify` unless enforce is chosen: a first deployment, or a CLI run against a real account, reports what it
+// would do and changes nothing in IAM.
+const mode = z._default(z.enum(MODES, { error: `must be one of ${MODES.join(', ')}` }), 'notify');
 
 /** A number from the environment, within bounds, whole when `whole` says so, with a default. */
 function number(options: { min: number; max: number; fallback: number; whole?: boolean; unit?: string }) {

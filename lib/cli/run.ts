@@ -213,15 +213,16 @@ async function runInvoke(
 }
 
 /**
- * Say so when the configuration, not the command line, puts a function in `enforce` (the default of MODE_*):
- * someone back-testing against a real account may not expect the CLI to change IAM.
+ * Say so when the configuration (a MODE_* variable set to `enforce`), not the command line, puts a function in
+ * `enforce`: someone back-testing against a real account with a deployment's environment may not expect the CLI
+ * to change IAM. Unset, MODE_* is `notify`.
  */
 function warnOfEnforce(stderr: Output, config: Config, command: ParsedCommand): void {
   const names = command.kind === 'invoke' ? [command.functionName] : RULES;
   const enforcing = names.filter((name) => config.modes[name] === 'enforce' && !command.options.modes[name]);
   if (enforcing.length === 0) return;
   stderr.write(
-    `iam-warden: ${enforcing.join(', ')} ${enforcing.length === 1 ? 'is' : 'are'} in enforce mode (MODE_* or its default): IAM is changed where a rule calls for it. Pass --mode notify to only report, --mode enforce to silence this.\n`,
+    `iam-warden: ${enforcing.join(', ')} ${enforcing.length === 1 ? 'is' : 'are'} in enforce mode (set by MODE_*): IAM is changed where a rule calls for it. Pass --mode notify to only report, --mode enforce to silence this.\n`,
   );
 }
 

@@ -26,7 +26,7 @@ import {
   putUserPolicyEvent,
   rootCreateAccessKeyEvent,
 } from '../support/events.js';
-import { drainTaps, freshAccount, motoClients } from '../support/integration.js';
+import { drainTaps, ENFORCE, freshAccount, motoClients } from '../support/integration.js';
 
 /**
  * Smoke test of what `sam build`/`npm run build` ship: each dist/<function>/index.mjs is imported in a child
@@ -191,13 +191,15 @@ const scenarios: Record<string, Scenario> = {
 };
 
 /**
- * The function's whole environment: what template.yaml sets (parameter defaults), with the names of the
- * provisioned topic, tables and bus, moto's endpoint and credentials, and nothing from this process but PATH.
+ * The function's whole environment: what template.yaml sets (parameter defaults), every rule in enforce as a
+ * deployment chooses it (`ENFORCE`; the default is notify), with the names of the provisioned topic, tables and
+ * bus, moto's endpoint and credentials, and nothing from this process but PATH.
  */
 function functionEnv(fn: TemplateFunction): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     ...fn.environment,
+    ...ENFORCE,
     ...resources.env,
     NOT_FOUND_RETRY_SECONDS: '1',
     POWERTOOLS_LOG_LEVEL: 'WARN',

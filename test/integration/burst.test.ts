@@ -46,7 +46,7 @@ import {
   updateAccessKeyEvent,
 } from '../support/events.js';
 import { type FaultProxy, seededRandom, startFaultProxy } from '../support/fault-proxy.js';
-import { clockDaysAhead, freshAccount } from '../support/integration.js';
+import { clockDaysAhead, ENFORCE, freshAccount } from '../support/integration.js';
 import { type Settled, SimulatedFunction } from '../support/lambda.js';
 import { localAws, motoEndpoint } from '../support/moto.js';
 
@@ -463,6 +463,7 @@ beforeAll(async () => {
         : undefined,
   });
   config = loadConfig({
+    ...ENFORCE,
     ...resources.env,
     OWN_ROLE_ARNS: OWN_ROLE_ARN,
     EXEMPT_TAG_KEY,

@@ -126,7 +126,7 @@ describe('iam-warden invoke against moto', () => {
     );
     const event = await writeJson('invoke.json', attachRolePolicyEvent('invoke-role'));
 
-    const result = await cli(['invoke', 'admin-policy', event]);
+    const result = await cli(['invoke', 'admin-policy', event, '--mode', 'enforce']);
 
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -150,7 +150,16 @@ describe('iam-warden invoke against moto', () => {
     const today = await cli(['invoke', 'access-keys', event, '--json']);
     expect(JSON.parse(today.stdout)).toMatchObject({ outcome: 'ignored' });
 
-    const later = await cli(['invoke', 'access-keys', event, '--json', '--now', asOf(120)]);
+    const later = await cli([
+      'invoke',
+      'access-keys',
+      event,
+      '--json',
+      '--now',
+      asOf(120),
+      '--mode',
+      'enforce',
+    ]);
     expect(later.status).toBe(0);
     expect(JSON.parse(later.stdout)).toMatchObject({
       outcome: 'remediated',
@@ -289,14 +298,37 @@ describe('the iam-warden bin', () => {
     await userWithInlinePolicy('bin-inline', 'BinPolicy');
     const event = await writeJson('bin.json', putUserPolicyEvent('bin-inline', 'BinPolicy', DOCUMENT));
 
-    const { stdout } = await promisify(execFile)('node', [BIN, 'replay', event, '--json'], {
+    const { stdout } = await promisify(execFile)(
+      'node',
+      [BIN, 'replay', event, '--json', '--mode', 'enforce'],
       // Only what the CLI needs: nothing of this machine's AWS profile or credentials.
+      { env: { PATH: process.env.PATH ?? '', ...resources.env }, timeout: 60_000 },
+    );
+
+    expect(JSON.parse(stdout)).toMatchObject({ function: 'inline-policy', outcome: 'remediated' });
+    expect(await inlinePolicies('bin-inline')).toEqual([]);
+  });
+
+  it('changes nothing in IAM when neither MODE_* nor --mode chooses enforce', async () => {
+    await userWithInlinePolicy('bin-default', 'DefaultPolicy');
+    const event = await writeJson(
+      'bin-default.json',
+      putUserPolicyEvent('bin-default', 'DefaultPolicy', DOCUMENT),
+    );
+    expect(Object.keys(resources.env).filter((name) => name.startsWith('MODE_'))).toEqual([]);
+
+    const { stdout, stderr } = await promisify(execFile)('node', [BIN, 'replay', event, '--json'], {
       env: { PATH: process.env.PATH ?? '', ...resources.env },
       timeout: 60_000,
     });
 
-    expect(JSON.parse(stdout)).toMatchObject({ function: 'inline-policy', outcome: 'remediated' });
-    expect(await inlinePolicies('bin-inline')).toEqual([]);
+    expect(JSON.parse(stdout)).toMatchObject({
+      function: 'inline-policy',
+      mode: 'notify',
+      outcome: 'would-remediate',
+    });
+    expect(stderr).not.toContain('enforce mode');
+    expect(await inlinePolicies('bin-default')).toEqual(['DefaultPolicy']);
   });
 
   it('exits 2 with one line and a hint for a bad command line', async () => {

@@ -20,7 +20,14 @@ import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
 import type { Rule } from '../../lib/rules/rule.js';
 import { ADMINISTRATOR_ACCESS, attachRolePolicyEvent, putUserPolicyEvent } from '../support/events.js';
 import { DROP_AFTER_APPLY, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
-import { drainTaps, freshAccount, lambdaContext, motoClients, readAudit } from '../support/integration.js';
+import {
+  drainTaps,
+  ENFORCE,
+  freshAccount,
+  lambdaContext,
+  motoClients,
+  readAudit,
+} from '../support/integration.js';
 import { localAws, motoEndpoint } from '../support/moto.js';
 
 /**
@@ -66,7 +73,7 @@ afterAll(async () => {
 /** The real handler, IAM through the proxy, and a `sleep` that only records the waits it is asked for. */
 function handler<T>(rule: Rule<T>, onSleep: (ms: number) => Promise<void> = async () => undefined) {
   const deps = {
-    ...createDeps(loadConfig(resources.env), { ...clients, iam }),
+    ...createDeps(loadConfig({ ...ENFORCE, ...resources.env }), { ...clients, iam }),
     sleep: onSleep,
     logger: new Logger({ serviceName: 'iam-warden', logLevel: 'SILENT' }),
   };

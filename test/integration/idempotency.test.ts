@@ -13,7 +13,7 @@ import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
 import { readAll } from '../../lib/table.js';
 import { ADMINISTRATOR_ACCESS, attachRolePolicyEvent } from '../support/events.js';
 import { type FaultProxy, HANG, startFaultProxy } from '../support/fault-proxy.js';
-import { drainTaps, freshAccount, lambdaContext, motoClients } from '../support/integration.js';
+import { drainTaps, ENFORCE, freshAccount, lambdaContext, motoClients } from '../support/integration.js';
 import { localAws, motoEndpoint } from '../support/moto.js';
 
 /**
@@ -51,7 +51,7 @@ afterAll(async () => {
 /** An execution environment of the admin-policy function, its IAM calls going through the proxy. */
 function environment() {
   const iam = new IAMClient({ ...localAws(), endpoint: proxy.endpoint });
-  const config = loadConfig(resources.env);
+  const config = loadConfig({ ...ENFORCE, ...resources.env });
   const deps = {
     ...createDeps(config, { ...clients, iam }),
     logger: new Logger({ serviceName: 'iam-warden', logLevel: 'SILENT' }),

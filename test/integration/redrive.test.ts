@@ -26,7 +26,7 @@ import {
   putUserPolicyEvent,
   sampleEvent,
 } from '../support/events.js';
-import { drainTaps, freshAccount, motoClients } from '../support/integration.js';
+import { drainTaps, ENFORCE, freshAccount, motoClients } from '../support/integration.js';
 import { localAws } from '../support/moto.js';
 
 /**
@@ -55,7 +55,7 @@ let invoked: RedriveTarget[];
 
 beforeAll(async () => {
   resources = await freshAccount();
-  const config = loadConfig(resources.env);
+  const config = loadConfig({ ...ENFORCE, ...resources.env });
   const real = handlerInvoker(createDeps(config, clients), idempotencyStore(config, idempotencyClient));
   invoke = (target, event) => {
     invoked.push(target);
@@ -160,7 +160,8 @@ describe('iam-warden redrive', () => {
     let err = '';
 
     const status = await runCli(['redrive', resources.dlqUrl], {
-      env: resources.env,
+      // Redrive runs the functions with their configuration: the stack's modes, here every rule in enforce.
+      env: { ...resources.env, ...ENFORCE },
       stdout: { write: (text: string) => (out += text) },
       stderr: { write: (text: string) => (err += text) },
       clients,

@@ -20,7 +20,7 @@ import { type LocalResources, readNotifications, readResults } from '../../lib/l
 import type { Decision } from '../../lib/plan.js';
 import { runSweep, type SweepReport } from '../../lib/sweep.js';
 import { ADMINISTRATOR_ACCESS, MOTO_ACCOUNT } from '../support/events.js';
-import { drainTaps, freshAccount, motoClients, readAudit } from '../support/integration.js';
+import { drainTaps, ENFORCE, freshAccount, motoClients, readAudit } from '../support/integration.js';
 
 const DAY_MS = 86_400_000;
 const READ_ONLY_ACCESS = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
@@ -176,6 +176,7 @@ async function seedAccount(): Promise<void> {
 
 function sweepDeps(env: Record<string, string> = {}): Deps {
   const config = loadConfig({
+    ...ENFORCE,
     ...resources.env,
     EXEMPT_TAG_KEY: EXEMPT_TAG,
     ADMIN_ROLE_PATTERNS: `arn:aws:iam::${MOTO_ACCOUNT}:role/${seeded.breakGlassRole}`,

@@ -87,8 +87,18 @@ export const lambdaContext: Context = {
   succeed: () => {},
 };
 
+/**
+ * Every rule in `enforce`, as a deployment chooses it (`AccessKeysMode=enforce`...). Unset, a mode is `notify`
+ * (lib/config.ts): a test that needs IAM changed says so with this.
+ */
+export const ENFORCE: Readonly<Record<string, string>> = Object.freeze({
+  MODE_ACCESS_KEYS: 'enforce',
+  MODE_ADMIN_POLICY: 'enforce',
+  MODE_INLINE_POLICY: 'enforce',
+});
+
 export interface InvokerOptions {
-  /** Environment on top of the provisioned one (`MODE_ACCESS_KEYS`, `OWN_ROLE_ARNS`...). */
+  /** Environment on top of the provisioned one and `ENFORCE` (`MODE_ACCESS_KEYS: 'notify'`, `OWN_ROLE_ARNS`...). */
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: () => Date;
   /** An SNS client to use instead of moto's (to make publishing fail). */
@@ -103,9 +113,9 @@ export interface Invoker {
 
 /**
  * The real handler for `rule`, wired as functions/<name>/index.ts wire it: lib/handler.ts `createHandler` with
- * Deps from lib/aws.ts `createDeps`, configuration from lib/config.ts `loadConfig` (the provisioned
- * environment plus `options.env`) and the Powertools idempotency store on the provisioned table (set
- * `IDEMPOTENCY_TABLE: ''` to run without it).
+ * Deps from lib/aws.ts `createDeps`, configuration from lib/config.ts `loadConfig` (every rule in enforce,
+ * `ENFORCE`, then the provisioned environment and `options.env`) and the Powertools idempotency store on the
+ * provisioned table (set `IDEMPOTENCY_TABLE: ''` to run without it).
  */
 export function invoker<T>(
   rule: Rule<T>,
@@ -114,7 +124,7 @@ export function invoker<T>(
   options: InvokerOptions = {},
 ): Invoker {
   const iam = recording(clients.iam);
-  const config = loadConfig({ ...resources.env, ...options.env });
+  const config = loadConfig({ ...ENFORCE, ...resources.env, ...options.env });
   const deps = {
     ...createDeps(config, { ...clients, iam, sns: options.sns ?? clients.sns }),
     // Warnings and errors only: a passing run stays readable, a failing one still shows why.

@@ -31,7 +31,8 @@ describe('loadConfig', () => {
       eventBusName: 'default',
       maxKeyAgeDays: 90,
       adminRolePatterns: [],
-      modes: { 'access-keys': 'enforce', 'admin-policy': 'enforce', 'inline-policy': 'enforce' },
+      // Safe by default: nothing is changed in IAM until enforce is chosen.
+      modes: { 'access-keys': 'notify', 'admin-policy': 'notify', 'inline-policy': 'notify' },
       ownRoleArns: [],
       exemptTagKey: undefined,
       exemptTagValue: 'true',
@@ -113,7 +114,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...MINIMAL, MAX_KEY_AGE_DAYS: '', EVENT_BUS_NAME: '', MODE_ACCESS_KEYS: '' });
 
     expect(config).toMatchObject({ maxKeyAgeDays: 90, eventBusName: 'default' });
-    expect(config.modes['access-keys']).toBe('enforce');
+    expect(config.modes['access-keys']).toBe('notify');
   });
 
   it.each([

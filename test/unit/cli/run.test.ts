@@ -236,17 +236,29 @@ describe('runCli replay', () => {
 
   it('warns on stderr when the configuration, not --mode, enforces', async () => {
     const put = await file('put.json', sampleEvent('put-user-policy-allow'));
-    const configured = await run(['replay', put, '--json', '--mode', 'admin-policy=notify'], {
-      ...TEST_ENV,
-      MODE_INLINE_POLICY: undefined,
-    });
+    const configured = await run(['replay', put, '--json', '--mode', 'admin-policy=notify'], TEST_ENV);
     expect(configured.stderr).toBe(
-      'iam-warden: access-keys, inline-policy are in enforce mode (MODE_* or its default): IAM is changed where a rule calls for it. Pass --mode notify to only report, --mode enforce to silence this.\n',
+      'iam-warden: access-keys, inline-policy are in enforce mode (set by MODE_*): IAM is changed where a rule calls for it. Pass --mode notify to only report, --mode enforce to silence this.\n',
     );
     const invoked = await run(['invoke', 'inline-policy', put, '--mode', 'access-keys=notify']);
     expect(invoked.stderr).toMatch(/^iam-warden: inline-policy is in enforce mode/);
     const chosen = await run(['replay', put, '--json', '--mode', 'enforce']);
     expect(chosen.stderr).toBe('');
+  });
+
+  it('only reports, and says nothing of enforce, when neither MODE_* nor --mode chooses a mode', async () => {
+    const put = await file('put.json', sampleEvent('put-user-policy-allow'));
+    const result = await run(['replay', put, '--json'], {
+      ...TEST_ENV,
+      MODE_ACCESS_KEYS: undefined,
+      MODE_ADMIN_POLICY: undefined,
+      MODE_INLINE_POLICY: undefined,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.json()).toEqual([
+      expect.objectContaining({ function: 'inline-policy', mode: 'notify', outcome: 'would-remediate' }),
+    ]);
+    expect(iam).not.toHaveReceivedCommand(DeleteUserPolicyCommand);
   });
 
   it('reports bad inputs in their rows only, replays the rest and exits 1', async () => {

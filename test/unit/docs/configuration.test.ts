@@ -62,3 +62,25 @@ describe("the README's configuration table", () => {
     expect(tabled.filter((name) => !variables.has(name))).toEqual([]);
   });
 });
+
+describe('samconfig.toml.example', () => {
+  const EXAMPLE = readFileSync(new URL('../../../samconfig.toml.example', import.meta.url), 'utf8');
+
+  /** Its `parameter_overrides`, a TOML basic string of `Name="value"` pairs, as SAM writes it. */
+  function overrides(): Record<string, string> {
+    const line = /^parameter_overrides = (".*")$/m.exec(EXAMPLE)?.[1];
+    if (line === undefined) throw new Error('samconfig.toml.example has no parameter_overrides line');
+    const text = JSON.parse(line) as string;
+    return Object.fromEntries([...text.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+  }
+
+  it('chooses enforce for every rule, explicitly, with parameters the template has', () => {
+    const chosen = overrides();
+    expect(Object.keys(chosen).filter((name) => !(name in PARAMETERS))).toEqual([]);
+    expect(chosen).toMatchObject({
+      AccessKeysMode: 'enforce',
+      AdminPolicyMode: 'enforce',
+      InlinePolicyMode: 'enforce',
+    });
+  });
+});

@@ -1,7 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { RuleName } from '../../../lib/config.js';
 import { loadTemplate, type Template } from '../../../lib/template.js';
-import { type CfnTemplate, DEFAULT_SCOPE, samTransform, samTransformAsync } from '../../support/cfn.js';
-import { checkRoles, type RoleExpectations, type SimulatedRequest, simulate } from './roles.js';
+import {
+  type CfnTemplate,
+  DEFAULT_SCOPE,
+  type Scope,
+  samTransform,
+  samTransformAsync,
+} from '../../support/cfn.js';
+import {
+  checkRoles,
+  iamWritesGranted,
+  type RoleExpectations,
+  type SimulatedRequest,
+  simulate,
+} from './roles.js';
 
 /**
  * Exactly the IAM actions each function's role may be granted, under any parameter values. A function
@@ -50,11 +63,80 @@ const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const READ_ONLY = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const AUDIT_TABLE = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${DEFAULT_SCOPE.stackName}-AuditTable`;
 
+const QUARANTINE_POLICY = `arn:aws:iam::${ACCOUNT}:policy/iam-warden/${DEFAULT_SCOPE.stackName}-QuarantinePolicy`;
+
 const request = (
   action: string,
   resource: string,
   context?: Record<string, string | string[]>,
 ): SimulatedRequest => (context ? { action, resource, context } : { action, resource });
+
+/** The template parameter setting each rule's mode. */
+const MODE_PARAMETERS: Readonly<Record<RuleName, string>> = {
+  'access-keys': 'AccessKeysMode',
+  'admin-policy': 'AdminPolicyMode',
+  'inline-policy': 'InlinePolicyMode',
+};
+
+/** Every rule in enforce: the scope in which each function has all the permissions it may ever get. */
+const ENFORCING: Scope = {
+  ...DEFAULT_SCOPE,
+  parameters: { AccessKeysMode: 'enforce', AdminPolicyMode: 'enforce', InlinePolicyMode: 'enforce' },
+};
+
+/** Every parameter that adds a permission, other than the modes: the widest deployment short of enforce. */
+const WIDEST = {
+  RepeatOffenderAction: 'quarantine',
+  ExemptTagKey: 'iam-warden:exempt',
+  ForeignKeyAction: 'deactivate',
+  Tracing: 'Active',
+} as const;
+
+/**
+ * Every IAM write iam-warden makes: the functions' remediations and quarantines, and what `iam-warden restore`
+ * sends to put things back (a person's credentials make those; no function may).
+ */
+const WRITES = {
+  deactivateKey: request('iam:UpdateAccessKey', USER),
+  detachAdministratorAccess: request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': ADMIN }),
+  deleteInlinePolicy: request('iam:DeleteUserPolicy', USER),
+  quarantineUser: request('iam:AttachUserPolicy', USER, { 'iam:PolicyARN': QUARANTINE_POLICY }),
+  quarantineRole: request('iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': QUARANTINE_POLICY }),
+  restoreAdministratorAccess: request('iam:AttachRolePolicy', ROLE, { 'iam:PolicyARN': ADMIN }),
+  restoreInlinePolicy: request('iam:PutUserPolicy', USER),
+  releaseUser: request('iam:DetachUserPolicy', USER, { 'iam:PolicyARN': QUARANTINE_POLICY }),
+  releaseRole: request('iam:DetachRolePolicy', ROLE, { 'iam:PolicyARN': QUARANTINE_POLICY }),
+} as const satisfies Record<string, SimulatedRequest>;
+type Write = keyof typeof WRITES;
+
+const QUARANTINES: Write[] = ['quarantineUser', 'quarantineRole'];
+
+/** The writes one rule's `enforce` allows, by function: its own remediation, and the quarantine it may lead to. */
+const WRITES_WHEN_ENFORCED: Readonly<Record<RuleName, Readonly<Record<string, readonly Write[]>>>> = {
+  'access-keys': { AccessKeysFunction: ['deactivateKey', ...QUARANTINES], SweepFunction: ['deactivateKey'] },
+  'admin-policy': {
+    AdminPolicyFunction: ['detachAdministratorAccess', ...QUARANTINES],
+    SweepFunction: ['detachAdministratorAccess'],
+  },
+  'inline-policy': {
+    InlinePolicyFunction: ['deleteInlinePolicy', ...QUARANTINES],
+    SweepFunction: ['deleteInlinePolicy'],
+  },
+};
+
+const FUNCTIONS = ['AccessKeysFunction', 'AdminPolicyFunction', 'InlinePolicyFunction', 'SweepFunction'];
+
+/** Which of `WRITES` each function may make in `scope`, per the policy simulator. */
+async function allowedWrites(template: CfnTemplate, scope: Scope): Promise<Record<string, Write[]>> {
+  const allowed: Record<string, Write[]> = {};
+  for (const fn of FUNCTIONS) {
+    allowed[fn] = [];
+    for (const [name, write] of Object.entries(WRITES) as [Write, SimulatedRequest][]) {
+      if ((await simulate(template, fn, write, scope)) === 'Allowed') allowed[fn].push(name);
+    }
+  }
+  return allowed;
+}
 
 /** What no iam-warden role may ever do. */
 const NEVER: SimulatedRequest[] = [
@@ -147,12 +229,22 @@ const CASES: Record<string, { allowed: SimulatedRequest[]; denied: SimulatedRequ
   },
 };
 
+/** A statement, or the statements of both branches of an `Fn::If` (a write granted only in enforce). */
+function branchesOf(item: unknown): Record<string, unknown>[] {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return [];
+  const branches = (item as Record<string, unknown>)['Fn::If'];
+  if (Array.isArray(branches)) return branches.slice(1).flatMap(branchesOf);
+  return [item as Record<string, unknown>];
+}
+
 /** A role policy statement of the SAM template, by role and Sid, for mutating a copy. */
 function statementOf(template: Template, roleId: string, sid: string): Record<string, unknown> {
   const policies = (template.Resources[roleId]?.Properties?.Policies ?? []) as {
-    PolicyDocument: { Statement: Record<string, unknown>[] };
+    PolicyDocument: { Statement: unknown[] };
   }[];
-  const statement = policies.flatMap((policy) => policy.PolicyDocument.Statement).find((s) => s.Sid === sid);
+  const statement = policies
+    .flatMap((policy) => policy.PolicyDocument.Statement.flatMap(branchesOf))
+    .find((s) => s.Sid === sid);
   if (!statement) throw new Error(`no statement ${sid} in ${roleId}`);
   return statement;
 }
@@ -181,18 +273,62 @@ describe('IAM roles of the transformed template', () => {
     expect(Object.keys(CASES).sort()).toEqual(functions.sort());
   });
 
+  // With every rule in enforce, where each function holds the most it ever may.
   for (const [fn, cases] of Object.entries(CASES)) {
-    describe(fn, () => {
+    describe(`${fn}, every rule in enforce`, () => {
       for (const allowed of cases.allowed) {
         it(`may ${allowed.action} on ${allowed.resource} ${JSON.stringify(allowed.context ?? {})}`, async () => {
-          await expect(simulate(template, fn, allowed)).resolves.toBe('Allowed');
+          await expect(simulate(template, fn, allowed, ENFORCING)).resolves.toBe('Allowed');
         });
       }
       for (const denied of [...cases.denied, ...NEVER]) {
         it(`may not ${denied.action} on ${denied.resource} ${JSON.stringify(denied.context ?? {})}`, async () => {
-          await expect(simulate(template, fn, denied)).resolves.not.toBe('Allowed');
+          await expect(simulate(template, fn, denied, ENFORCING)).resolves.not.toBe('Allowed');
         });
       }
+    });
+  }
+
+  it('deploys every rule in notify unless enforce is chosen', () => {
+    const parameters = loadTemplate().Parameters ?? {};
+    expect(Object.values(MODE_PARAMETERS).map((name) => [name, parameters[name]?.Default])).toEqual(
+      Object.values(MODE_PARAMETERS).map((name) => [name, 'notify']),
+    );
+  });
+
+  describe('a deployment with no rule in enforce cannot write to IAM', () => {
+    const notify = Object.fromEntries(Object.values(MODE_PARAMETERS).map((name) => [name, 'notify']));
+    const off = Object.fromEntries(Object.values(MODE_PARAMETERS).map((name) => [name, 'off']));
+    const SCOPES: Record<string, Scope> = {
+      'the default parameters': DEFAULT_SCOPE,
+      'every rule in notify, every other permission on': {
+        ...DEFAULT_SCOPE,
+        parameters: { ...notify, ...WIDEST },
+      },
+      'every rule off, every other permission on': { ...DEFAULT_SCOPE, parameters: { ...off, ...WIDEST } },
+    };
+    for (const [name, scope] of Object.entries(SCOPES)) {
+      it(`with ${name}, no function may make any IAM write iam-warden makes`, async () => {
+        await expect(allowedWrites(template, scope)).resolves.toEqual(
+          Object.fromEntries(FUNCTIONS.map((fn) => [fn, []])),
+        );
+      });
+
+      it(`with ${name}, no function's role allows any IAM action above read level`, async () => {
+        const granted = await Promise.all(FUNCTIONS.map((fn) => iamWritesGranted(template, fn, scope)));
+        expect(Object.fromEntries(FUNCTIONS.map((fn, index) => [fn, granted[index]]))).toEqual(
+          Object.fromEntries(FUNCTIONS.map((fn) => [fn, []])),
+        );
+      });
+    }
+  });
+
+  for (const [rule, parameter] of Object.entries(MODE_PARAMETERS) as [RuleName, string][]) {
+    it(`with only ${rule} in enforce, allows that rule's writes and no other`, async () => {
+      const scope = { ...DEFAULT_SCOPE, parameters: { ...WIDEST, [parameter]: 'enforce' } };
+      await expect(allowedWrites(template, scope)).resolves.toEqual(
+        Object.fromEntries(FUNCTIONS.map((fn) => [fn, [...(WRITES_WHEN_ENFORCED[rule][fn] ?? [])]])),
+      );
     });
   }
 
@@ -216,8 +352,8 @@ describe('IAM roles of the transformed template', () => {
   });
 
   it('lets the event functions attach the quarantine policy, and no other, only when quarantine is on', async () => {
-    const quarantine = `arn:aws:iam::${ACCOUNT}:policy/iam-warden/${DEFAULT_SCOPE.stackName}-QuarantinePolicy`;
-    const on = { ...DEFAULT_SCOPE, parameters: { RepeatOffenderAction: 'quarantine' } };
+    const quarantine = QUARANTINE_POLICY;
+    const on = { ...ENFORCING, parameters: { ...ENFORCING.parameters, RepeatOffenderAction: 'quarantine' } };
     const attach = (action: string, resource: string, policyArn: string) =>
       request(action, resource, { 'iam:PolicyARN': policyArn });
     for (const fn of ['AccessKeysFunction', 'AdminPolicyFunction', 'InlinePolicyFunction']) {
@@ -234,7 +370,7 @@ describe('IAM roles of the transformed template', () => {
         simulate(template, fn, attach('iam:AttachRolePolicy', ROLE, READ_ONLY), on),
       ).resolves.not.toBe('Allowed');
       await expect(
-        simulate(template, fn, attach('iam:AttachUserPolicy', USER, quarantine)),
+        simulate(template, fn, attach('iam:AttachUserPolicy', USER, quarantine), ENFORCING),
       ).resolves.not.toBe('Allowed');
     }
     await expect(
@@ -243,7 +379,7 @@ describe('IAM roles of the transformed template', () => {
   });
 
   it('detaches AdministratorAccess in the China partition too', async () => {
-    const scope = { ...DEFAULT_SCOPE, partition: 'aws-cn', region: 'cn-north-1' };
+    const scope = { ...ENFORCING, partition: 'aws-cn', region: 'cn-north-1' };
     const detach = (policyArn: string) =>
       request('iam:DetachRolePolicy', `arn:aws-cn:iam::${ACCOUNT}:role/app`, { 'iam:PolicyARN': policyArn });
     await expect(
@@ -265,14 +401,14 @@ const WIDENINGS: { name: string; mutate: (template: Template) => void; reports: 
   {
     name: 'iam:* granted to a function',
     mutate: (t) => {
-      statementOf(t, 'AccessKeysRole', 'ReadAndDeactivateKeys').Action = 'iam:*';
+      statementOf(t, 'AccessKeysRole', 'DeactivateKeys').Action = 'iam:*';
     },
     reports: 'wildcard action iam:*',
   },
   {
     name: 'an IAM write action on Resource "*"',
     mutate: (t) => {
-      statementOf(t, 'InlinePolicyRole', 'ReadAndDeleteInlineUserPolicies').Resource = '*';
+      statementOf(t, 'InlinePolicyRole', 'DeleteInlineUserPolicies').Resource = '*';
     },
     reports: 'iam:DeleteUserPolicy (Permissions management, Write) on Resource "*"',
   },
@@ -302,8 +438,7 @@ const WIDENINGS: { name: string; mutate: (template: Template) => void; reports: 
   {
     name: 'an IAM action the function is not expected to have',
     mutate: (t) => {
-      statementOf(t, 'InlinePolicyRole', 'ReadAndDeleteInlineUserPolicies').Action = [
-        'iam:GetUserPolicy',
+      statementOf(t, 'InlinePolicyRole', 'DeleteInlineUserPolicies').Action = [
         'iam:DeleteUserPolicy',
         'iam:DeleteAccessKey',
       ];
@@ -313,7 +448,7 @@ const WIDENINGS: { name: string; mutate: (template: Template) => void; reports: 
   {
     name: 'IAM actions on users of any account',
     mutate: (t) => {
-      statementOf(t, 'AccessKeysRole', 'ReadAndDeactivateKeys').Resource = {
+      statementOf(t, 'AccessKeysRole', 'DeactivateKeys').Resource = {
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder, not JavaScript's
         'Fn::Sub': 'arn:${AWS::Partition}:iam::*:user/*',
       };

