@@ -11,6 +11,8 @@ export interface CommonOptions {
   readonly now: Date | undefined;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** False with `--no-notify`: nothing is published (see `Config.notifications`). */
+  readonly notify: boolean;
 }
 
 export type ParsedCommand =
@@ -23,6 +25,9 @@ export type ParsedCommand =
   | { readonly kind: 'replay'; readonly inputs: readonly string[]; readonly options: CommonOptions };
 
 export const MODE_HELP = `${MODES.join(' | ')} for every function, or <function>=<mode> for one (repeatable: --mode notify --mode admin-policy=enforce); instead of MODE_*`;
+
+export const NO_NOTIFY_HELP =
+  'publish nothing: no message to the topic, no result event on the bus (decisions are still recorded in the audit table and printed; people are told on a later run without it)';
 
 const MODE_FLAG = /^(?:([a-z-]+)=)?([a-z]+)$/;
 
@@ -81,6 +86,7 @@ function addCommonOptions(command: Command): Command {
       'evaluate as of this ISO time, e.g. 2025-06-01T00:00:00Z (key ages are judged against it; an emulator cannot backdate keys)',
     )
     .option('--json', 'one JSON object per line instead of a table')
+    .option('--no-notify', NO_NOTIFY_HELP)
     .option(
       '--verbose',
       "the functions' logs on standard error (and the stack trace of an unexpected error)",
@@ -89,12 +95,19 @@ function addCommonOptions(command: Command): Command {
 
 /** The common options as parsed by commander, validated. Throws `UsageError`. */
 export function commonOptions(command: Command): CommonOptions {
-  const values = command.opts<{ mode?: string[]; now?: string; json?: boolean; verbose?: boolean }>();
+  const values = command.opts<{
+    mode?: string[];
+    now?: string;
+    json?: boolean;
+    verbose?: boolean;
+    notify?: boolean;
+  }>();
   return {
     modes: parseModes(values.mode ?? []),
     now: parseNow(values.now),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    notify: values.notify ?? true,
   };
 }
 
@@ -110,7 +123,13 @@ Environment: the deployed functions' variables (TOPIC_ARN and AUDIT_TABLE are re
   EXEMPT_TAG_KEY...) and the AWS SDK's (AWS_REGION, AWS_PROFILE or credentials, AWS_ENDPOINT_URL).
   Notifications go to TOPIC_ARN and before-states to AUDIT_TABLE, as in production. Targets missing now
   are reported as gone at once: the CLI does not wait NOT_FOUND_RETRY_SECONDS for them. An endpoint that
-  cannot be reached fails the command in seconds; throttling is retried as the functions retry it.`;
+  cannot be reached fails the command in seconds; throttling is retried as the functions retry it.
+
+Running events again: an event whose earlier run only notified (notify mode) is acted on when run in
+  enforce mode; only what was applied is a duplicate. What people were told of already is printed again,
+  marked "already notified", and not published again: remediations by their audit record, alerts, skips
+  and failures by a mark kept 90 days in IDEMPOTENCY_TABLE (the stack's IdempotencyTableName output;
+  without it they are published again).`;
 
 const EXIT_HELP = `
 Exit status: 0 when every event was handled; 1 when an input was invalid or a function rejected or failed
