@@ -123,8 +123,9 @@ Environment: the deployed functions' variables (TOPIC_ARN and AUDIT_TABLE are re
   EXEMPT_TAG_KEY...) and the AWS SDK's (AWS_REGION, AWS_PROFILE or credentials, AWS_ENDPOINT_URL).
   Notifications go to TOPIC_ARN and before-states to AUDIT_TABLE, as in production. Targets missing now
   are reported as gone at once: the CLI does not wait NOT_FOUND_RETRY_SECONDS for them. An endpoint that
-  cannot be reached fails the command in seconds; throttling is retried as the functions retry it.
+  cannot be reached fails the command in seconds; throttling is retried as the functions retry it.`;
 
+const RERUN_HELP = `
 Running events again: an event whose earlier run only notified (notify mode) is acted on when run in
   enforce mode; only what was applied is a duplicate. What people were told of already is printed again,
   marked "already notified", and not published again: remediations by their audit record, alerts, skips
@@ -145,7 +146,7 @@ export function defineInvoke(command: Command): Command {
       )
       .addArgument(new Argument('<function>', 'the function to run').choices(RULES))
       .argument('<event-file>', 'a file holding one event (.json or .json.gz), or - for standard input'),
-  ).addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+  ).addHelpText('after', `${ENVIRONMENT_HELP}\n${RERUN_HELP}\n${EXIT_HELP}`);
 }
 
 /** `replay <file-or-dir...>`. */
@@ -157,7 +158,7 @@ export function defineReplay(command: Command): Command {
         'Route each event through the EventBridge rules in template.yaml, run the function(s) it reaches, and report per event: event ID, event name, function, outcome and actions; then a summary per rule and outcome, and the principals behind what would be remediated. Shows progress on standard error when it is a terminal.',
       )
       .argument('<file-or-dir...>', 'event files, CloudTrail log files, directories of them, or -'),
-  ).addHelpText('after', `${INPUTS_HELP}\n${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+  ).addHelpText('after', `${INPUTS_HELP}\n${ENVIRONMENT_HELP}\n${RERUN_HELP}\n${EXIT_HELP}`);
 }
 
 /** `invoke` as parsed by commander, validated. Throws `UsageError`. */
