@@ -4,11 +4,12 @@ import { actionTargets, type HistoryEntry } from './decisions/guards.js';
 import type { Deps } from './deps.js';
 import { AuditWriteError, awsErrorName } from './errors.js';
 import type { Action, Resource } from './plan.js';
-import { getItem, putItem, readAll, updateItem } from './table.js';
+import { type Condition, getItem, putItem, readAll, updateItem } from './table.js';
 
 /**
  * Where a remediation stands. `pending`: before-state saved, IAM not yet changed (or the change's outcome is
- * unknown: a retry resumes it). `applied`: IAM changed. `failed`: IAM refused. `notified-only`: mode notify.
+ * unknown: a retry resumes it). `applied`: IAM changed. `failed`: IAM refused. `notified-only`: mode notify; it
+ * changed nothing, so an enforcing run of the same event replaces it (see `beginRecord`).
  */
 export type AuditStatus = 'pending' | 'applied' | 'failed' | 'notified-only';
 
@@ -39,9 +40,22 @@ export interface AuditRecord {
   /** Set on the remediation that sent its window's repeat-offender escalation (see `guardAction`). */
   readonly escalated?: boolean;
   readonly notifiedAt?: string;
+  /**
+   * Set when this enforcing record took the place of a notify-only one for the same event (a back-test in
+   * notify mode, then in enforce; or a rule switched to enforce before a redelivery): that earlier decision,
+   * kept so the history still shows it. The record keeps its ID, so restore and history find one record.
+   */
+  readonly notifiedOnly?: NotifiedOnly;
   readonly error?: string;
   /** Set once `iam-warden restore` put the before-state back: the ID of the restore record. */
   readonly restoredBy?: string;
+}
+
+/** A notify-only decision that an enforcing run of the same event superseded (see `beginRecord`). */
+export interface NotifiedOnly {
+  readonly createdAt: string;
+  readonly reason: string;
+  readonly notifiedAt?: string;
 }
 
 /** The record of a restore: who put what back, and until when iam-warden must not undo it again. */
@@ -93,24 +107,58 @@ export function inPartition(resourceArn: string, partition: string): string {
 
 /**
  * Save the before-state, unless a record for this remediation exists already; then return that record so the
- * caller resumes it instead of acting twice. A failure to write throws `AuditWriteError`: without the
- * record, the change must not happen.
+ * caller resumes it instead of acting twice. A decision that changed nothing does not count: an enforcing
+ * record takes the place of a `notified-only` one (keeping it as `notifiedOnly`), with a conditional put so
+ * that of concurrent enforcing deliveries only one does, and the others resume its record. A failure to
+ * write throws `AuditWriteError`: without the record, the change must not happen.
  */
 export async function beginRecord(
   deps: Pick<Deps, 'dynamo' | 'config'>,
   record: AuditRecord,
 ): Promise<AuditRecord | undefined> {
+  const table = deps.config.auditTable;
+  if (await putRecord(deps, record, { expression: 'attribute_not_exists(id)' })) return undefined;
+  // Read consistently: the item that made the put fail may be a few milliseconds old.
+  const existing = await getItem<AuditRecord>(
+    deps.dynamo,
+    table,
+    { id: record.id },
+    { consistentRead: true },
+  );
+  if (record.mode !== 'enforce' || existing?.status !== 'notified-only') return existing;
+  const superseding: AuditRecord = {
+    ...record,
+    notifiedOnly: {
+      createdAt: existing.createdAt,
+      reason: existing.reason,
+      ...(existing.notifiedAt === undefined ? {} : { notifiedAt: existing.notifiedAt }),
+    },
+  };
+  const replaced = await putRecord(deps, superseding, {
+    expression: '#status = :notifiedOnly',
+    names: { '#status': 'status' },
+    values: { ':notifiedOnly': 'notified-only' },
+  });
+  if (replaced) return undefined;
+  // Another enforcing delivery replaced it first: resume that one's record.
+  return getItem<AuditRecord>(deps.dynamo, table, { id: record.id }, { consistentRead: true });
+}
+
+/** Put a record if `condition` holds: true when written, false when the condition failed. */
+async function putRecord(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  record: AuditRecord,
+  condition: Condition,
+): Promise<boolean> {
   try {
-    await putItem(deps.dynamo, deps.config.auditTable, record, 'attribute_not_exists(id)');
-    return undefined;
+    await putItem(deps.dynamo, deps.config.auditTable, record, condition);
+    return true;
   } catch (error) {
-    if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
-      throw new AuditWriteError(`could not record ${record.id} before changing ${record.resourceArn}`, {
-        cause: error,
-      });
-    }
+    if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+    throw new AuditWriteError(`could not record ${record.id} before changing ${record.resourceArn}`, {
+      cause: error,
+    });
   }
-  return getItem<AuditRecord>(deps.dynamo, deps.config.auditTable, { id: record.id });
 }
 
 /** The remediation record with this ID, if any. */

@@ -28,6 +28,11 @@ export interface Config {
   readonly idempotencyTable: string | undefined;
   /** EventBridge bus receiving one `source: iam-warden` result event per decision. */
   readonly eventBusName: string;
+  /**
+   * `off` only from the command line's `--no-notify`: decisions are made, recorded and printed, and nothing is
+   * published (no SNS message, no result event). The functions always publish.
+   */
+  readonly notifications?: 'off';
   readonly maxKeyAgeDays: number;
   /**
    * The customer's designated admin roles: role name globs and role ARNs (break-glass roles belong here, by ARN).

@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Config } from './config.js';
+import type { Config, Mode } from './config.js';
 import type { Deps } from './deps.js';
 import { MIDDY_OPTIONS } from './middy.js';
 import { handleEvent } from './pipeline.js';
@@ -14,13 +14,19 @@ import { iamWardenRetryStrategy } from './retry.js';
 import type { Rule } from './rules/rule.js';
 
 /**
- * Idempotency keyed on the CloudTrail `eventID` (the EventBridge `id` for old records without one):
- * EventBridge delivers at least once, and a duplicate must cause no second action and no second notification.
- * A duplicate gets the first delivery's decision back. The Lambda context is registered by the wrapper,
- * so a timed-out invocation does not leave the key "in progress" longer than its remaining time.
+ * Idempotency keyed on the CloudTrail `eventID` (the EventBridge `id` for old records without one) and the
+ * function's mode: EventBridge delivers at least once, and a duplicate must cause no second action and no
+ * second notification. A duplicate gets the first delivery's decision back. The mode is part of the key
+ * because a decision made in notify mode changed nothing: once the rule is in enforce, the same event (an
+ * archive replay, a redelivery) must be run and enforced, not answered with "would remediate" for a week.
+ * An event with neither ID selects nothing (`&&`), so Powertools lets the pipeline reject it. The Lambda
+ * context is registered by the wrapper, so a timed-out invocation does not leave the key "in progress"
+ * longer than its remaining time.
  * https://docs.powertools.aws.dev/lambda/typescript/latest/features/idempotency/
  */
-export const IDEMPOTENCY_KEY = 'detail.eventID || id';
+export function idempotencyKey(mode: Mode): string {
+  return `(detail.eventID || id) && {event: detail.eventID || id, mode: '${mode}'}`;
+}
 
 /** The Powertools persistence layer on the configured table, or undefined when idempotency is not configured. */
 export function idempotencyStore(config: Config, client?: DynamoDBClient): BasePersistenceLayer | undefined {
@@ -63,7 +69,7 @@ export function createHandler<T>(
           ...(options.idempotencyKeyPrefix === undefined ? {} : { keyPrefix: options.idempotencyKeyPrefix }),
           persistenceStore: store,
           config: new IdempotencyConfig({
-            eventKeyJmesPath: IDEMPOTENCY_KEY,
+            eventKeyJmesPath: idempotencyKey(deps.config.modes[rule.name]),
             // An event without a key is malformed: let the pipeline reject it with its reason instead of
             // throwing.
             throwOnNoIdempotencyKey: false,

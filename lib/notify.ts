@@ -262,11 +262,13 @@ export function formatNotification(decision: Decision, change: Trigger): Notific
   };
 }
 
-/** Publish a decision's notification to the topic. */
+/** Publish a notification to the topic; nothing when notifications are off (the CLI's `--no-notify`). */
 export async function publishNotification(
   deps: Pick<Deps, 'sns' | 'config'>,
   notification: Notification,
 ): Promise<void> {
+  // Checked here, not only in `publish`: the sweep's key warnings are published directly.
+  if (deps.config.notifications === 'off') return;
   await deps.sns.send(
     new PublishCommand({
       TopicArn: deps.config.topicArn,
@@ -307,12 +309,16 @@ function fitDetail(detail: Record<string, unknown>): string {
   return JSON.stringify({ ...(clipStrings(detail, FIELD_MAX_IN_HEAVY_DETAIL) as object), truncated: true });
 }
 
-/** Put one `source: iam-warden` event on the bus describing the decision, for machines. */
+/**
+ * Put one `source: iam-warden` event on the bus describing the decision, for machines; nothing when
+ * notifications are off (the CLI's `--no-notify`).
+ */
 export async function putResultEvent(
   deps: Pick<Deps, 'events' | 'config' | 'logger'>,
   decision: Decision,
   change: Trigger | undefined,
 ): Promise<void> {
+  if (deps.config.notifications === 'off') return;
   const out = await deps.events.send(
     new PutEventsCommand({
       Entries: [

@@ -13,9 +13,10 @@ import { actionStates, actionTargets, type Guard, guardAction, type Repeat } fro
 import { decideQuarantine } from './decisions/quarantine.js';
 import { withinRecorded } from './decisions/resume.js';
 import type { Deps } from './deps.js';
-import { awsErrorName, describeError, InvalidEventError } from './errors.js';
+import { describeError, InvalidEventError } from './errors.js';
 import { type Change, parseIamEvent, type Trigger } from './event.js';
 import { applyAction, readTag } from './iam.js';
+import { claimNotified, releaseNotified } from './notified.js';
 import { formatNotification, publishNotification, putResultEvent } from './notify.js';
 import {
   type Action,
@@ -26,7 +27,6 @@ import {
   type Resource,
 } from './plan.js';
 import type { Rule } from './rules/rule.js';
-import { deleteItem, putItem } from './table.js';
 
 /** A decision, and the error to rethrow once it is reported, when it is a failure. */
 export interface Concluded {
@@ -128,7 +128,8 @@ async function checkGuards(
 /**
  * Act on a plan in a mode. The before-state is recorded first; if that fails, nothing is changed. A record
  * that exists already means a redelivery, which resumes where the first delivery stopped instead of acting
- * twice, and is ignored if it was already notified.
+ * twice, and is not notified again if it was already. A notify-only record does not stand in the way of
+ * enforcing: `beginRecord` replaces it. A notify run that finds an enforcing record leaves it to that run.
  */
 async function carryOut(
   deps: Deps,
@@ -148,14 +149,8 @@ async function carryOut(
       failure: error,
     };
   }
-  if (existing?.notifiedAt !== undefined) {
-    return {
-      decision: {
-        ...acting,
-        outcome: 'ignored',
-        reason: `already handled as ${record.id} (duplicate delivery)`,
-      },
-    };
+  if (existing !== undefined && (existing.notifiedAt !== undefined || record.mode !== 'enforce')) {
+    return resume(existing, acting);
   }
   if (record.mode !== 'enforce') return { decision: { ...acting, outcome: 'would-remediate' } };
   let action = plan.action;
@@ -409,47 +404,21 @@ function repeatEscalation(deps: Deps, resource: Resource, repeat: Repeat): Criti
   };
 }
 
-function failureMarkId(decision: Decision): string {
-  return `iam-warden#failure-notified#${decision.rule}#${decision.eventId}`;
-}
-
-/**
- * Lambda retries a failed event twice, then dead-letters it: people hear about its failure once, on the first
- * attempt (the failed-events alarm follows if it never succeeds). The first is marked with a conditional put in
- * the idempotency table, which expires it like Powertools' own records; the mark is taken back when the
- * notification cannot be sent, so a later attempt sends it. When the mark cannot be read or written, or there
- * is no table (the CLI), the failure is notified: better twice than never.
- */
-async function worthNotifying(deps: Deps, decision: Decision): Promise<boolean> {
-  const table = deps.config.idempotencyTable;
-  if (decision.outcome !== 'failed' || table === undefined) return true;
-  const expiration = Math.floor(deps.clock().getTime() / 1000) + 7 * 86_400;
-  try {
-    await putItem(
-      deps.dynamo,
-      table,
-      { id: failureMarkId(decision), expiration },
-      'attribute_not_exists(id)',
-    );
-    return true;
-  } catch (error) {
-    if (awsErrorName(error) !== 'ConditionalCheckFailedException') return true;
-    deps.logger.warn('failure already notified', { rule: decision.rule, eventId: decision.eventId });
-    return false;
-  }
-}
-
 /**
  * Log every decision, notify people of those worth their attention, put a result event for machines, then
- * stamp the audit record as notified (a redelivery after this point is a no-op). A failure is rethrown
- * after it has been reported, so Lambda's retries and failure destination apply.
+ * stamp the audit record as notified (a redelivery after this point is a no-op). A decision people were told
+ * of already (its audit record's `notifiedAt`, or its notified mark: see lib/notified.ts) is not published to
+ * the topic again: a redelivery, a Lambda retry, a back-test run again. With notifications off (the CLI's
+ * `--no-notify`) nothing is published and nothing is stamped, so a later run still tells people. A failure is
+ * rethrown after it has been reported, so Lambda's retries and failure destination apply.
  */
 export async function publish(
   deps: Deps,
   concluded: Concluded,
   trigger: Trigger | undefined,
 ): Promise<Decision> {
-  const { decision, failure } = concluded;
+  const { failure } = concluded;
+  let decision = concluded.decision;
   const fields = {
     rule: decision.rule,
     outcome: decision.outcome,
@@ -463,30 +432,31 @@ export async function publish(
   };
   if (decision.outcome === 'failed' || decision.outcome === 'rejected') deps.logger.error('decision', fields);
   else deps.logger.info('decision', fields);
+  if (deps.config.notifications === 'off') {
+    if (failure !== undefined) throw failure;
+    return decision;
+  }
   if (
     trigger !== undefined &&
     decision.quiet !== true &&
-    NOTIFIED_OUTCOMES.has(decision.outcome) &&
-    (await worthNotifying(deps, decision))
+    decision.alreadyNotified !== true &&
+    NOTIFIED_OUTCOMES.has(decision.outcome)
   ) {
-    try {
-      await publishNotification(deps, formatNotification(decision, trigger));
-    } catch (error) {
-      const table = deps.config.idempotencyTable;
-      if (decision.outcome === 'failed' && table !== undefined) {
-        await deleteItem(deps.dynamo, table, { id: failureMarkId(decision) }).catch((markError: unknown) =>
-          deps.logger.error('could not take back the failure-notified mark', {
-            eventId: decision.eventId,
-            error: describeError(markError),
-          }),
-        );
+    const claim = await claimNotified(deps, decision);
+    if (claim === 'taken') decision = { ...decision, alreadyNotified: true };
+    else {
+      try {
+        await publishNotification(deps, formatNotification(decision, trigger));
+      } catch (error) {
+        if (claim === 'claimed') await releaseNotified(deps, decision);
+        throw error;
       }
-      throw error;
     }
   }
   await putResultEvent(deps, decision, trigger);
   if (
     decision.remediationId !== undefined &&
+    decision.alreadyNotified !== true &&
     (decision.outcome === 'remediated' || decision.outcome === 'would-remediate')
   ) {
     await updateRecord(deps, decision.remediationId, { notified: true });
@@ -547,7 +517,7 @@ export async function decideResuming(
   let reading = 'the audit table could not be read';
   try {
     earlier = await readEarlier();
-    if (earlier !== undefined && resumable(earlier)) return resume(earlier, base);
+    if (earlier !== undefined && resumable(earlier, base.mode)) return resume(earlier, base);
     reading = 'the live IAM state could not be read';
     plan = await readPlan();
   } catch (error) {
@@ -568,12 +538,21 @@ export async function decideResuming(
   return conclude(deps, rule, trigger, resource, plan, critical);
 }
 
-/** An earlier delivery's record that settles this one: already notified, or acted on but not yet notified. */
-function resumable(record: AuditRecord): boolean {
-  return record.notifiedAt !== undefined || record.status === 'applied' || record.status === 'notified-only';
+/**
+ * An earlier delivery's record that settles this one: already notified, or acted on but not yet notified. A
+ * notify-only record settles only a run that would notify too: it changed nothing, so an enforcing run of the
+ * same event goes on to enforce (a back-test in notify mode must not block enforcement).
+ */
+function resumable(record: AuditRecord, mode: Mode): boolean {
+  if (record.status === 'notified-only') return mode !== 'enforce';
+  return record.notifiedAt !== undefined || record.status === 'applied';
 }
 
-/** The decision an earlier delivery reached, from its record: reported again only if it was never notified. */
+/**
+ * The decision an earlier delivery reached, from its record, marked `alreadyNotified` if people were told of
+ * it (then it is not published again). A record still pending or failed belongs to an enforcing run this one
+ * does not take over (a notify run finding it): nothing is done, and it is not stamped as notified.
+ */
 function resume(record: AuditRecord, base: Omit<Decision, 'outcome' | 'reason'>): Concluded {
   const acted = {
     ...base,
@@ -581,18 +560,22 @@ function resume(record: AuditRecord, base: Omit<Decision, 'outcome' | 'reason'>)
     resource: record.resource,
     action: record.action,
     remediationId: record.id,
+    ...(record.notifiedAt === undefined ? {} : { alreadyNotified: true }),
   };
-  if (record.notifiedAt !== undefined) {
-    return {
-      decision: {
-        ...acted,
-        outcome: 'ignored',
-        reason: `already handled as ${record.id} (duplicate delivery)`,
-      },
-    };
+  switch (record.status) {
+    case 'applied':
+      return { decision: { ...acted, outcome: 'remediated', reason: record.reason } };
+    case 'notified-only':
+      return { decision: { ...acted, outcome: 'would-remediate', reason: record.reason } };
+    default:
+      return {
+        decision: {
+          ...acted,
+          outcome: 'ignored',
+          reason: `already handled as ${record.id} in ${record.mode} mode (${record.status})`,
+        },
+      };
   }
-  const outcome = record.status === 'applied' ? 'remediated' : 'would-remediate';
-  return { decision: { ...acted, outcome, reason: record.reason } };
 }
 
 /**

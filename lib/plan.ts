@@ -114,6 +114,11 @@ export interface Decision {
    * escalation): it is logged, counted and put on EventBridge, but not published to the topic again.
    */
   readonly quiet?: boolean;
+  /**
+   * Set when this very decision (same rule, event and outcome) was published before: a redelivery, or a
+   * back-test run again. It is logged, printed and put on EventBridge, but not published to the topic again.
+   */
+  readonly alreadyNotified?: boolean;
   /** What `RepeatOffenderAction: quarantine` did about the principal behind a repeated change. */
   readonly quarantine?: Pick<
     Decision,

@@ -41,18 +41,28 @@ export async function getItem<T extends object = Item>(
   return out.Item === undefined ? undefined : (unmarshall(out.Item) as T);
 }
 
+/** A condition expression, with the attribute names and values it refers to. */
+export interface Condition {
+  readonly expression: string;
+  readonly names?: Record<string, string>;
+  readonly values?: Item;
+}
+
 /** Write an item whole; with `condition`, only if it holds (else `ConditionalCheckFailedException`). */
 export async function putItem(
   dynamo: Dynamo,
   table: string,
   item: object,
-  condition?: string,
+  condition?: string | Condition,
 ): Promise<void> {
+  const when = typeof condition === 'string' ? { expression: condition } : condition;
   await dynamo.send(
     new PutItemCommand({
       TableName: table,
       Item: toAttributes(item),
-      ...(condition === undefined ? {} : { ConditionExpression: condition }),
+      ...(when === undefined ? {} : { ConditionExpression: when.expression }),
+      ...(when?.names === undefined ? {} : { ExpressionAttributeNames: when.names }),
+      ...(when?.values === undefined ? {} : { ExpressionAttributeValues: toAttributes(when.values) }),
     }),
   );
 }

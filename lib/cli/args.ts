@@ -11,6 +11,8 @@ export interface CommonOptions {
   readonly now: Date | undefined;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** False with `--no-notify`: nothing is published (see `Config.notifications`). */
+  readonly notify: boolean;
 }
 
 export type ParsedCommand =
@@ -23,6 +25,9 @@ export type ParsedCommand =
   | { readonly kind: 'replay'; readonly inputs: readonly string[]; readonly options: CommonOptions };
 
 export const MODE_HELP = `${MODES.join(' | ')} for every function, or <function>=<mode> for one (repeatable: --mode notify --mode admin-policy=enforce); instead of MODE_*`;
+
+export const NO_NOTIFY_HELP =
+  'publish nothing: no message to the topic, no result event on the bus (decisions are still recorded in the audit table and printed; people are told on a later run without it)';
 
 const MODE_FLAG = /^(?:([a-z-]+)=)?([a-z]+)$/;
 
@@ -81,6 +86,7 @@ function addCommonOptions(command: Command): Command {
       'evaluate as of this ISO time, e.g. 2025-06-01T00:00:00Z (key ages are judged against it; an emulator cannot backdate keys)',
     )
     .option('--json', 'one JSON object per line instead of a table')
+    .option('--no-notify', NO_NOTIFY_HELP)
     .option(
       '--verbose',
       "the functions' logs on standard error (and the stack trace of an unexpected error)",
@@ -89,12 +95,19 @@ function addCommonOptions(command: Command): Command {
 
 /** The common options as parsed by commander, validated. Throws `UsageError`. */
 export function commonOptions(command: Command): CommonOptions {
-  const values = command.opts<{ mode?: string[]; now?: string; json?: boolean; verbose?: boolean }>();
+  const values = command.opts<{
+    mode?: string[];
+    now?: string;
+    json?: boolean;
+    verbose?: boolean;
+    notify?: boolean;
+  }>();
   return {
     modes: parseModes(values.mode ?? []),
     now: parseNow(values.now),
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    notify: values.notify ?? true,
   };
 }
 
@@ -112,6 +125,13 @@ Environment: the deployed functions' variables (TOPIC_ARN and AUDIT_TABLE are re
   are reported as gone at once: the CLI does not wait NOT_FOUND_RETRY_SECONDS for them. An endpoint that
   cannot be reached fails the command in seconds; throttling is retried as the functions retry it.`;
 
+const RERUN_HELP = `
+Running events again: an event whose earlier run only notified (notify mode) is acted on when run in
+  enforce mode; only what was applied is a duplicate. What people were told of already is printed again,
+  marked "already notified", and not published again: remediations by their audit record, alerts, skips
+  and failures by a mark kept 90 days in IDEMPOTENCY_TABLE (the stack's IdempotencyTableName output;
+  without it they are published again).`;
+
 const EXIT_HELP = `
 Exit status: 0 when every event was handled; 1 when an input was invalid or a function rejected or failed
   an event, or the work failed; 2 on a usage or configuration error.`;
@@ -126,7 +146,7 @@ export function defineInvoke(command: Command): Command {
       )
       .addArgument(new Argument('<function>', 'the function to run').choices(RULES))
       .argument('<event-file>', 'a file holding one event (.json or .json.gz), or - for standard input'),
-  ).addHelpText('after', `${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+  ).addHelpText('after', `${ENVIRONMENT_HELP}\n${RERUN_HELP}\n${EXIT_HELP}`);
 }
 
 /** `replay <file-or-dir...>`. */
@@ -138,7 +158,7 @@ export function defineReplay(command: Command): Command {
         'Route each event through the EventBridge rules in template.yaml, run the function(s) it reaches, and report per event: event ID, event name, function, outcome and actions; then a summary per rule and outcome, and the principals behind what would be remediated. Shows progress on standard error when it is a terminal.',
       )
       .argument('<file-or-dir...>', 'event files, CloudTrail log files, directories of them, or -'),
-  ).addHelpText('after', `${INPUTS_HELP}\n${ENVIRONMENT_HELP}\n${EXIT_HELP}`);
+  ).addHelpText('after', `${INPUTS_HELP}\n${ENVIRONMENT_HELP}\n${RERUN_HELP}\n${EXIT_HELP}`);
 }
 
 /** `invoke` as parsed by commander, validated. Throws `UsageError`. */

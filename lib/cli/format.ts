@@ -97,10 +97,17 @@ export function tableHeader(): string {
   return `${COLUMNS.map((column) => column.title.padEnd(column.width)).join(' ')} DETAILS`;
 }
 
-/** One table line. Values are never cut: an event ID longer than its column pushes the rest right. */
+/** How a row and the summary say that a decision was not published again. */
+const ALREADY_NOTIFIED = 'already notified, not sent again';
+
+/**
+ * One table line. Values are never cut: an event ID longer than its column pushes the rest right. A decision
+ * people were told of on an earlier run says so first.
+ */
 export function tableRow(row: ReplayRow): string {
   const cells = [row.eventId, row.eventName, row.functionName ?? '-', OUTCOME_LABELS[row.outcome]];
-  return `${cells.map((cell, index) => cell.padEnd(COLUMNS[index]?.width ?? 0)).join(' ')} ${describeRow(row)}`;
+  const details = `${row.alreadyNotified ? `${ALREADY_NOTIFIED}: ` : ''}${describeRow(row)}`;
+  return `${cells.map((cell, index) => cell.padEnd(COLUMNS[index]?.width ?? 0)).join(' ')} ${details}`;
 }
 
 /** One JSON object per line, for `--json`: the row as data, with the action's words added. */
@@ -118,12 +125,15 @@ export function jsonLine(row: ReplayRow): string {
     actionSummary: row.action ? describeAction(row.action, row.outcome === 'remediated') : null,
     remediationId: row.remediationId ?? null,
     error: row.error ?? null,
+    alreadyNotified: row.alreadyNotified === true,
   });
 }
 
 /** Counts of a replay, for the closing lines. */
 export interface ReplayTally {
   events: number;
+  /** Decisions people were told of on an earlier run, not published again. */
+  alreadyNotified: number;
   /** Files a directory held that are not event files. */
   skippedFiles: number;
   readonly outcomes: Map<ReplayOutcome, number>;
@@ -134,7 +144,14 @@ export interface ReplayTally {
 }
 
 export function newTally(): ReplayTally {
-  return { events: 0, skippedFiles: 0, outcomes: new Map(), byRule: new Map(), principals: new Map() };
+  return {
+    events: 0,
+    alreadyNotified: 0,
+    skippedFiles: 0,
+    outcomes: new Map(),
+    byRule: new Map(),
+    principals: new Map(),
+  };
 }
 
 function add<K>(map: Map<K, number>, key: K): void {
@@ -145,6 +162,7 @@ function add<K>(map: Map<K, number>, key: K): void {
 export function tally(counts: ReplayTally, row: ReplayRow, firstOfEvent: boolean): void {
   if (firstOfEvent && row.outcome !== 'invalid') counts.events++;
   add(counts.outcomes, row.outcome);
+  if (row.alreadyNotified) counts.alreadyNotified++;
   if (row.outcome === 'invalid') return;
   const rule = row.functionName ?? '-';
   const outcomes = counts.byRule.get(rule) ?? new Map<ReplayOutcome, number>();
@@ -197,6 +215,7 @@ export function summaryLine(counts: ReplayTally): string {
   const events = `${counts.events} ${counts.events === 1 ? 'event' : 'events'}`;
   let line = parts.length > 0 ? `${events}: ${parts.join(', ')}` : events;
   if (invalid > 0) line += `; ${invalid} invalid ${invalid === 1 ? 'input' : 'inputs'}`;
+  if (counts.alreadyNotified > 0) line += `; ${counts.alreadyNotified} ${ALREADY_NOTIFIED}`;
   if (counts.skippedFiles > 0) {
     line += `; ${counts.skippedFiles} ${counts.skippedFiles === 1 ? 'file' : 'files'} skipped (not .json or .json.gz)`;
   }

@@ -145,6 +145,8 @@ function remediationRow(record: AuditRecord): string[] {
       what = `${describeAction(action, false)}: not finished`;
       break;
   }
+  // The same event run in notify mode first (a back-test): that decision stays part of the story.
+  if (record.notifiedOnly !== undefined) what += `; notify-only at ${record.notifiedOnly.createdAt} before`;
   return [record.createdAt, record.id, record.rule, status, shortResource(record.resourceArn), what];
 }
 

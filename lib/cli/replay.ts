@@ -28,6 +28,8 @@ export interface ReplayRow {
   readonly error?: string;
   /** Who made the call (CloudTrail's `userIdentity.arn`), for the summary's principals. */
   readonly principalArn?: string;
+  /** People were told of this decision on an earlier run: it was not published again. */
+  readonly alreadyNotified?: boolean;
   /** A `would-remediate` decided in notify mode only because a restore's grace period holds (lib/decisions/guards.ts). */
   readonly grace?: boolean;
 }
@@ -80,6 +82,7 @@ function fromDecision(
     ...(decision.action ? { action: decision.action } : {}),
     ...(decision.remediationId ? { remediationId: decision.remediationId } : {}),
     ...(decision.error ? { error: decision.error } : {}),
+    ...(decision.alreadyNotified ? { alreadyNotified: true } : {}),
   };
 }
 

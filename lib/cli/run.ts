@@ -87,6 +87,7 @@ export function cliConfig(env: CliContext['env'], options: CommonOptions): Confi
     ...config,
     modes: Object.freeze({ ...config.modes, ...options.modes }),
     notFoundRetrySeconds: 0,
+    ...(options.notify ? {} : { notifications: 'off' as const }),
   });
 }
 
@@ -104,6 +105,18 @@ function describeModes(modes: Config['modes']): string {
   return Object.entries(modes)
     .map(([name, mode]) => `${name}=${mode}`)
     .join(', ');
+}
+
+/**
+ * What the header says of notifications when they are not the usual: off, or on without a table to remember
+ * what was told (then running the same events again publishes their alerts, skips and failures again).
+ */
+function describeNotifications(config: Config): string {
+  if (config.notifications === 'off') return '; nothing is published (--no-notify)';
+  if (config.idempotencyTable === undefined) {
+    return '; IDEMPOTENCY_TABLE unset: alerts, skips and failures are published again on every run';
+  }
+  return '';
 }
 
 /** The file part of a row's source (`trail.json.gz` of `trail.json.gz#Records[3]`). */
@@ -143,7 +156,7 @@ async function runReplay(
   if (!options.json) {
     const asOf = options.now ? `as of ${options.now.toISOString()}` : 'as of now';
     stdout.write(
-      `Replaying through template.yaml's rules, ${asOf}; modes: ${describeModes(deps.config.modes)}\n\n`,
+      `Replaying through template.yaml's rules, ${asOf}; modes: ${describeModes(deps.config.modes)}${describeNotifications(deps.config)}\n\n`,
     );
     stdout.write(`  ${tableHeader()}\n`);
   }

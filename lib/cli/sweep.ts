@@ -5,7 +5,7 @@ import type { Clients, Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { Decision } from '../plan.js';
 import { runSweep, type SweepReport } from '../sweep.js';
-import { MODE_HELP, parseModes } from './args.js';
+import { MODE_HELP, NO_NOTIFY_HELP, parseModes } from './args.js';
 import { createCliClients } from './clients.js';
 import { collect, parseCommandLine } from './commander.js';
 import { cliLogger, type Output } from './logger.js';
@@ -34,6 +34,8 @@ export interface SweepCommand {
   readonly runId: string | undefined;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** False with `--no-notify`: nothing is published (see `Config.notifications`). */
+  readonly notify: boolean;
 }
 
 /** `sweep`'s options. */
@@ -51,6 +53,7 @@ export function defineSweep(command: Command): Command {
       'name the run; the same ID resumes a run instead of acting twice (default: cli-<the current time>)',
     )
     .option('--json', 'the whole report, decisions included, as one JSON object')
+    .option('--no-notify', NO_NOTIFY_HELP)
     .option('--verbose', "the sweep's logs on standard error (and the stack trace of an unexpected error)")
     .addHelpText(
       'after',
@@ -69,6 +72,7 @@ export function sweepOptions(command: Command): SweepCommand {
     runId?: string;
     json?: boolean;
     verbose?: boolean;
+    notify?: boolean;
   }>();
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) {
@@ -84,6 +88,7 @@ export function sweepOptions(command: Command): SweepCommand {
     runId: values.runId,
     json: values.json ?? false,
     verbose: values.verbose ?? false,
+    notify: values.notify ?? true,
   };
 }
 
@@ -106,7 +111,11 @@ function sweepDeps(context: SweepCommandContext, command: SweepCommand, progress
     }) as Clients['iam']['send'],
   };
   const deps = createDeps(
-    Object.freeze({ ...config, modes: Object.freeze({ ...config.modes, ...command.modes }) }),
+    Object.freeze({
+      ...config,
+      modes: Object.freeze({ ...config.modes, ...command.modes }),
+      ...(command.notify ? {} : { notifications: 'off' as const }),
+    }),
     { ...clients, iam },
   );
   return {

@@ -378,8 +378,9 @@ describe('admin-policy handler against moto', () => {
 
     expect(first).toMatchObject({ outcome: 'would-remediate' });
     expect(second).toMatchObject({
-      outcome: 'ignored',
-      reason: `already handled as ${first.remediationId} (duplicate delivery)`,
+      outcome: 'would-remediate',
+      remediationId: first.remediationId,
+      alreadyNotified: true,
     });
     expect(
       (await readNotifications(resources)).map((notification) => notification.attributes.outcome),

@@ -142,7 +142,67 @@ describe('beginRecord', () => {
     expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, {
       TableName: AUDIT_TABLE,
       Key: attributes({ id: RECORD.id }),
+      ConsistentRead: true,
     });
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
+  });
+
+  const CONFLICT = () => new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+  const NOTIFIED_ONLY: AuditRecord = {
+    ...RECORD,
+    createdAt: '2025-05-30T08:00:00.000Z',
+    mode: 'notify',
+    status: 'notified-only',
+    reason: 'what the notify run said',
+    notifiedAt: '2025-05-30T08:00:01.000Z',
+  };
+
+  it('puts an enforcing record in place of a notify-only one, keeping that decision, only if it is still notify-only', async () => {
+    dynamo
+      .on(PutItemCommand)
+      .rejectsOnce(CONFLICT())
+      .resolves({})
+      .on(GetItemCommand)
+      .resolves(itemOutput(NOTIFIED_ONLY));
+
+    await expect(beginRecord(testDeps(), RECORD)).resolves.toBeUndefined();
+
+    expect(dynamo.commandCalls(PutItemCommand)[1]?.args[0].input).toEqual({
+      TableName: AUDIT_TABLE,
+      Item: attributes({
+        ...RECORD,
+        notifiedOnly: {
+          createdAt: '2025-05-30T08:00:00.000Z',
+          reason: 'what the notify run said',
+          notifiedAt: '2025-05-30T08:00:01.000Z',
+        },
+      }),
+      ConditionExpression: '#status = :notifiedOnly',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: attributes({ ':notifiedOnly': 'notified-only' }),
+    });
+  });
+
+  it('returns the record that replaced the notify-only one first, when another delivery was quicker', async () => {
+    const winner = { ...RECORD, createdAt: '2025-06-01T11:59:59.000Z' };
+    dynamo
+      .on(PutItemCommand)
+      .rejects(CONFLICT())
+      .on(GetItemCommand)
+      .resolvesOnce(itemOutput(NOTIFIED_ONLY))
+      .resolves(itemOutput(winner));
+
+    await expect(beginRecord(testDeps(), RECORD)).resolves.toEqual(winner);
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 2);
+  });
+
+  it('leaves a notify-only record in place for a notify run: it is a duplicate of it', async () => {
+    dynamo.on(PutItemCommand).rejects(CONFLICT()).on(GetItemCommand).resolves(itemOutput(NOTIFIED_ONLY));
+
+    await expect(
+      beginRecord(testDeps(), { ...RECORD, mode: 'notify', status: 'notified-only' }),
+    ).resolves.toEqual(NOTIFIED_ONLY);
+    expect(dynamo).toHaveReceivedCommandTimes(PutItemCommand, 1);
   });
 
   it('throws AuditWriteError with the cause when the put fails otherwise', async () => {

@@ -17,7 +17,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHandler } from '../../lib/handler.js';
+import { createHandler, idempotencyStore } from '../../lib/handler.js';
 import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
 import { sampleEvent, testDeps } from '../support/deps.js';
 
@@ -128,6 +128,39 @@ describe('createHandler', () => {
     );
 
     expect(decision).toMatchObject({ outcome: 'remediated' });
+  });
+
+  it('keys idempotency on the event ID and the mode: a notify decision never answers an enforcing run', async () => {
+    const idempotencyKeys = (mode: string, event: unknown) => {
+      dynamo.resetHistory();
+      const deps = testDeps({ env: { IDEMPOTENCY_TABLE: 'idempotency', MODE_ADMIN_POLICY: mode } });
+      const store = idempotencyStore(deps.config, new DynamoDBClient({}));
+      return createHandler(
+        adminPolicyRule,
+        deps,
+        store,
+      )(event, lambdaContext()).then(() =>
+        dynamo
+          .commandCalls(PutItemCommand)
+          .map((call) => call.args[0].input)
+          .filter((input) => input.TableName === 'idempotency' && input.Item?.status?.S === 'INPROGRESS')
+          .map((input) => input.Item?.id?.S),
+      );
+    };
+    const event = sampleEvent('attach-role-policy-admin');
+    const redelivered = { ...structuredClone(event), id: 'another-envelope' };
+
+    const notify = await idempotencyKeys('notify', event);
+    const enforce = await idempotencyKeys('enforce', event);
+
+    expect(notify).toHaveLength(1);
+    expect(await idempotencyKeys('notify', redelivered)).toEqual(notify);
+    expect(enforce).toHaveLength(1);
+    expect(enforce).not.toEqual(notify);
+    // An event with neither ID is not made idempotent (all such events would share one key): it is rejected.
+    const { id: _id, ...anonymous } = structuredClone(event);
+    delete (anonymous.detail as { eventID?: string }).eventID;
+    expect(await idempotencyKeys('enforce', anonymous)).toEqual([]);
   });
 
   it('fails the invocation when the pipeline fails, so Lambda retries and the failure destination apply', async () => {

@@ -387,6 +387,20 @@ describe('resultDetail', () => {
   });
 });
 
+describe('with notifications off (--no-notify)', () => {
+  it('publishes nothing to the topic and puts nothing on the bus', async () => {
+    const deps = testDeps();
+    const quiet = { ...deps, config: { ...deps.config, notifications: 'off' as const } };
+    const remediated = decision('remediated', KEYS);
+
+    await publishNotification(quiet, formatNotification(remediated, change()));
+    await putResultEvent(quiet, remediated, change());
+
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+});
+
 describe('putResultEvent', () => {
   it('puts one iam-warden event on the configured bus', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });

@@ -577,10 +577,12 @@ describe('handleEvent: access keys', () => {
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
-    expect(decision.outcome).toBe('ignored');
-    expect(decision.reason).toContain('duplicate delivery');
+    expect(decision).toMatchObject({ outcome: 'remediated', alreadyNotified: true });
     expect(iamWrites()).toEqual([]);
     expect(published()).toEqual([]);
+    expect(resultDetails()).toEqual([
+      expect.objectContaining({ outcome: 'remediated', alreadyNotified: true }),
+    ]);
     expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
@@ -628,7 +630,7 @@ describe('handleEvent: access keys', () => {
     });
   });
 
-  it('ignores a redelivery whose record says it was notified, without reading IAM', async () => {
+  it('answers a redelivery whose record says it was notified with that decision, marked so, without reading IAM', async () => {
     record(
       dynamo,
       GetItemCommand,
@@ -637,8 +639,11 @@ describe('handleEvent: access keys', () => {
 
     const decision = await handleEvent(accessKeysRule, testDeps(), sampleEvent('create-access-key'));
 
-    expect(decision.outcome).toBe('ignored');
-    expect(decision.reason).toContain('duplicate delivery');
+    expect(decision).toMatchObject({
+      outcome: 'remediated',
+      alreadyNotified: true,
+      remediationId: remediationId('access-keys', '12345'),
+    });
     expect(calls.filter((call) => call.startsWith('iam:'))).toEqual([]);
     expect(published()).toEqual([]);
   });
@@ -1413,3 +1418,242 @@ describe('handleEvent: informational nulls', () => {
     expect(iam.calls()).toHaveLength(0);
   });
 });
+
+describe('handleEvent: running an event again', () => {
+  const ID = remediationId('admin-policy', '1');
+  const CONFLICT = () => new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
+
+  /** The record a run of attach-role-policy-admin left: in notify mode unless `extra` says otherwise. */
+  function earlierRun(extra: Partial<AuditRecord> = {}): AuditRecord {
+    return {
+      kind: 'remediation',
+      id: ID,
+      createdAt: '2025-05-30T08:00:00.000Z',
+      rule: 'admin-policy',
+      mode: 'notify',
+      status: 'notified-only',
+      resourceArn: 'arn:aws:iam::123456789012:role/new-role',
+      resource: { type: 'role', name: 'new-role' },
+      action: { kind: 'detach-policy', roleName: 'new-role', policyArn: ADMIN },
+      reason: 'AdministratorAccess attached to role new-role, which is not a designated admin role',
+      trigger: {
+        eventId: '1',
+        eventName: 'AttachRolePolicy',
+        eventTime: '2025-05-30T08:00:00Z',
+        principalArn: 'x',
+      },
+      notifiedAt: '2025-05-30T08:00:01.000Z',
+      ...extra,
+    };
+  }
+
+  /** Answer GetItem with these records in turn (the last one from then on). */
+  function reads(...records: AuditRecord[]): void {
+    let index = 0;
+    record(dynamo, GetItemCommand, undefined);
+    dynamo.on(GetItemCommand).callsFake(() => {
+      calls.push('dynamo:GetItem');
+      const next = records[Math.min(index++, records.length - 1)];
+      return next === undefined ? {} : itemOutput(next);
+    });
+  }
+
+  /** Answer PutItem with these outcomes in turn (success from then on). */
+  function puts(...outcomes: (Error | undefined)[]): void {
+    let index = 0;
+    dynamo.on(PutItemCommand).callsFake(() => {
+      calls.push('dynamo:PutItem');
+      const outcome = outcomes[index++];
+      if (outcome !== undefined) throw outcome;
+      return {};
+    });
+  }
+
+  function stamps(): unknown[] {
+    return dynamo
+      .commandCalls(UpdateItemCommand)
+      .filter((call) => call.args[0].input.UpdateExpression?.includes('notifiedAt'));
+  }
+
+  it('enforces an event an earlier run only notified, replacing its record and keeping that decision in it', async () => {
+    role('new-role');
+    reads(earlierRun());
+    puts(CONFLICT());
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(decision).toMatchObject({ outcome: 'remediated', remediationId: ID });
+    expect(decision.alreadyNotified).toBeUndefined();
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    const [created, replaced] = dynamo.commandCalls(PutItemCommand).map((call) => call.args[0].input);
+    expect(created?.ConditionExpression).toBe('attribute_not_exists(id)');
+    expect(replaced).toMatchObject({
+      ConditionExpression: '#status = :notifiedOnly',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: attributes({ ':notifiedOnly': 'notified-only' }),
+    });
+    expect(putItems<AuditRecord>(dynamo)[1]).toMatchObject({
+      id: ID,
+      mode: 'enforce',
+      status: 'pending',
+      notifiedOnly: {
+        createdAt: '2025-05-30T08:00:00.000Z',
+        notifiedAt: '2025-05-30T08:00:01.000Z',
+        reason: earlierRun().reason,
+      },
+    });
+    expect(calls.indexOf('dynamo:PutItem', calls.indexOf('dynamo:PutItem') + 1)).toBeLessThan(
+      calls.indexOf('iam:DetachRolePolicy'),
+    );
+    expect(published().map((message) => message.Subject)).toEqual([
+      'iam-warden: detached AdministratorAccess from role new-role',
+    ]);
+    expect(stamps()).toHaveLength(1);
+  });
+
+  it('resumes the enforcing record a concurrent delivery put in place of the notify-only one, replacing nothing', async () => {
+    role('new-role');
+    const enforcing = earlierRun({ mode: 'enforce', status: 'pending', createdAt: NOW.toISOString() });
+    const { notifiedAt: _notifiedAt, ...pending } = enforcing;
+    reads(earlierRun(), earlierRun(), pending);
+    puts(CONFLICT(), CONFLICT());
+
+    const decision = await handleEvent(adminPolicyRule, testDeps(), sampleEvent('attach-role-policy-admin'));
+
+    expect(dynamo.commandCalls(PutItemCommand)).toHaveLength(2);
+    expect(decision).toMatchObject({ outcome: 'remediated', remediationId: ID });
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+  });
+
+  it('answers an event run again in notify mode with the decision people were told of, publishing nothing', async () => {
+    reads(earlierRun());
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { MODE_ADMIN_POLICY: 'notify' } }),
+      sampleEvent('attach-role-policy-admin'),
+    );
+
+    expect(decision).toMatchObject({ outcome: 'would-remediate', alreadyNotified: true, remediationId: ID });
+    expect(calls.filter((call) => call.startsWith('iam:'))).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(resultDetails()).toEqual([
+      expect.objectContaining({ outcome: 'would-remediate', alreadyNotified: true }),
+    ]);
+    expect(stamps()).toEqual([]);
+  });
+
+  it('leaves an enforcing record to its own run when run in notify mode, and does not stamp it notified', async () => {
+    role('new-role');
+    const { notifiedAt: _notifiedAt, ...pending } = earlierRun({ mode: 'enforce', status: 'pending' });
+    reads(pending);
+    puts(CONFLICT());
+
+    const decision = await handleEvent(
+      adminPolicyRule,
+      testDeps({ env: { MODE_ADMIN_POLICY: 'notify' } }),
+      sampleEvent('attach-role-policy-admin'),
+    );
+
+    expect(decision).toMatchObject({
+      outcome: 'ignored',
+      reason: `already handled as ${ID} in enforce mode (pending)`,
+    });
+    expect(iamWrites()).toEqual([]);
+    expect(published()).toEqual([]);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  const IDEMPOTENCY = { IDEMPOTENCY_TABLE: 'iam-warden-idempotency-test' };
+  const marks = () =>
+    dynamo
+      .commandCalls(PutItemCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.TableName === IDEMPOTENCY.IDEMPOTENCY_TABLE);
+
+  it.each([
+    ['an alert', 'alert', () => ({ event: rootReactivation(), rule: accessKeysRule as Rule<unknown> })],
+    [
+      'a skip',
+      'skipped',
+      () => {
+        role('new-role', '/aws-service-role/ecs.amazonaws.com/');
+        return { event: sampleEvent('attach-role-policy-admin'), rule: adminPolicyRule as Rule<unknown> };
+      },
+    ],
+  ])(
+    'tells people of %s once: run again, it finds its mark and publishes nothing',
+    async (_name, outcome, setup) => {
+      const { event, rule } = setup();
+      const deps = testDeps({ env: IDEMPOTENCY });
+
+      const first = await handleEvent(rule, deps, structuredClone(event));
+      expect(first).toMatchObject({ outcome });
+      expect(first.alreadyNotified).toBeUndefined();
+      expect(published()).toHaveLength(1);
+      expect(marks()).toEqual([
+        expect.objectContaining({
+          Item: expect.objectContaining(
+            attributes({ id: `iam-warden#${outcome}-notified#${first.rule}#${first.eventId}` }),
+          ),
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      ]);
+      expect(putItems<{ expiration: number }>(dynamo)[0]?.expiration).toBe(
+        Math.floor(NOW.getTime() / 1000) + 90 * 86_400,
+      );
+
+      record(dynamo, PutItemCommand, CONFLICT());
+      const again = await handleEvent(rule, deps, structuredClone(event));
+
+      expect(again).toMatchObject({ outcome, alreadyNotified: true });
+      expect(published()).toHaveLength(1);
+      expect(resultDetails()).toEqual([
+        expect.objectContaining({ outcome }),
+        expect.objectContaining({ outcome, alreadyNotified: true }),
+      ]);
+    },
+  );
+
+  it('takes the mark of an alert back when SNS refuses it, so the next run sends it', async () => {
+    record(sns, PublishCommand, new Error('SNS down'));
+    record(dynamo, DeleteItemCommand, {});
+
+    const event = rootReactivation();
+
+    await expect(handleEvent(accessKeysRule, testDeps({ env: IDEMPOTENCY }), event)).rejects.toThrow(
+      'SNS down',
+    );
+
+    expect(dynamo).toHaveReceivedCommandWith(DeleteItemCommand, {
+      TableName: IDEMPOTENCY.IDEMPOTENCY_TABLE,
+      Key: attributes({ id: `iam-warden#alert-notified#access-keys#${event.detail.eventID}` }),
+    });
+    expect(calls.indexOf('dynamo:DeleteItem')).toBeGreaterThan(calls.indexOf('sns:Publish'));
+  });
+
+  it('publishes nothing and stamps nothing with notifications off, though it acts and records', async () => {
+    role('new-role');
+    const deps = testDeps({ env: IDEMPOTENCY });
+    const quiet = { ...deps, config: { ...deps.config, notifications: 'off' as const } };
+
+    const decision = await handleEvent(adminPolicyRule, quiet, sampleEvent('attach-role-policy-admin'));
+    const alert = await handleEvent(accessKeysRule, quiet, rootReactivation());
+
+    expect(decision).toMatchObject({ outcome: 'remediated' });
+    expect(alert).toMatchObject({ outcome: 'alert' });
+    expect(iamWrites()).toEqual(['iam:DetachRolePolicy']);
+    expect(auditPut()).toMatchObject({ status: 'pending' });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(marks()).toEqual([]);
+    expect(stamps()).toEqual([]);
+  });
+});
+
+/** update-access-key-active with no user name: the root user reactivating its own key (an alert). */
+function rootReactivation() {
+  const event = sampleEvent('update-access-key-active');
+  delete requestOf(event).userName;
+  return event;
+}

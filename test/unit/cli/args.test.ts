@@ -18,7 +18,13 @@ describe('parseCommand', () => {
     ).toEqual({
       kind: 'replay',
       inputs: ['events/', 'trail.json.gz'],
-      options: { modes: {}, now: new Date('2025-06-01T00:00:00Z'), json: true, verbose: true },
+      options: {
+        modes: {},
+        now: new Date('2025-06-01T00:00:00Z'),
+        json: true,
+        verbose: true,
+        notify: true,
+      },
     });
   });
 
@@ -27,7 +33,14 @@ describe('parseCommand', () => {
       kind: 'invoke',
       functionName: 'admin-policy',
       eventFile: 'events/attach-role-policy-admin.json',
-      options: { modes: {}, now: undefined, json: false, verbose: false },
+      options: { modes: {}, now: undefined, json: false, verbose: false, notify: true },
+    });
+  });
+
+  it('turns notifications off with --no-notify, for replay and invoke', () => {
+    expect(parseCommand(['replay', 'x', '--no-notify'])).toMatchObject({ options: { notify: false } });
+    expect(parseCommand(['invoke', 'admin-policy', 'x.json', '--no-notify'])).toMatchObject({
+      options: { notify: false },
     });
   });
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeAction, describeRow, newTally, summaryLine, tally } from '../../../lib/cli/format.js';
+import {
+  describeAction,
+  describeRow,
+  jsonLine,
+  newTally,
+  summaryLine,
+  tableRow,
+  tally,
+} from '../../../lib/cli/format.js';
 import type { ReplayRow } from '../../../lib/cli/replay.js';
 
 const keys = {
@@ -79,7 +87,29 @@ describe('summaryLine', () => {
     expect(summaryLine(counts)).toBe('3 events: 1 remediated, 2 not matched; 1 invalid input');
   });
 
+  it('counts the decisions people were told of on an earlier run', () => {
+    const counts = newTally();
+    tally(counts, row('alert', { alreadyNotified: true }), true);
+    tally(counts, row('would-remediate', { alreadyNotified: true }), true);
+    tally(counts, row('would-remediate'), true);
+    expect(summaryLine(counts)).toBe(
+      '3 events: 2 would remediate, 1 alert; 2 already notified, not sent again',
+    );
+  });
+
   it('reads well with nothing replayed', () => {
     expect(summaryLine(newTally())).toBe('0 events');
+  });
+});
+
+describe('tableRow and jsonLine', () => {
+  it('say first that a decision was notified on an earlier run and not sent again', () => {
+    const told = row('would-remediate', { functionName: 'access-keys', action: keys, alreadyNotified: true });
+    expect(tableRow(told)).toMatch(
+      /^e1 +CreateAccessKey +access-keys +would remediate +already notified, not sent again: would deactivate access keys AKIA1/,
+    );
+    expect(tableRow({ ...told, alreadyNotified: false })).not.toContain('already notified');
+    expect(JSON.parse(jsonLine(told))).toMatchObject({ outcome: 'would-remediate', alreadyNotified: true });
+    expect(JSON.parse(jsonLine(row('alert')))).toMatchObject({ alreadyNotified: false });
   });
 });

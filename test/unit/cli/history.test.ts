@@ -185,6 +185,17 @@ describe('historyTable', () => {
     ]);
   });
 
+  it('tells of the notify-only decision an enforcing run of the same event replaced', () => {
+    const { restoredBy: _, ...applied } = REMEDIATION;
+    const notifiedOnly = { createdAt: '2025-05-30T08:00:00.000Z', reason: 'would have' };
+
+    const [, row] = historyTable([{ ...applied, notifiedOnly }]);
+
+    expect(row).toMatch(
+      /applied +user\/alice +deleted inline policy S3All of user alice \(document saved first\); notify-only at 2025-05-30T08:00:00.000Z before$/,
+    );
+  });
+
   it('shows - as the rule of a restore whose remediation is not listed', () => {
     const [, row] = historyTable([RESTORE]);
 

@@ -187,6 +187,22 @@ describe('runCli replay', () => {
     });
   });
 
+  it('publishes nothing with --no-notify, to the topic or the bus, and says so; the decisions still print', async () => {
+    const put = await file('put.json', sampleEvent('put-user-policy-allow'));
+
+    const replayed = await run(['replay', put, '--mode', 'notify', '--no-notify']);
+    const invoked = await run(['invoke', 'inline-policy', put, '--mode', 'notify', '--no-notify']);
+
+    expect(replayed.status).toBe(0);
+    expect(replayed.stdout.split('\n')[0]).toMatch(/; nothing is published \(--no-notify\)$/);
+    expect(replayed.stdout).toMatch(
+      /PutUserPolicy +inline-policy +would remediate +would delete inline policy/,
+    );
+    expect(JSON.parse(invoked.stdout)).toMatchObject({ outcome: 'would-remediate' });
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
   it('judges key ages as of --now', async () => {
     iam.on(ListAccessKeysCommand).resolves({
       AccessKeyMetadata: [
@@ -398,7 +414,7 @@ describe('runCli replay', () => {
     ]);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe(
-      "Replaying through template.yaml's rules, as of 2025-06-01T00:00:00.000Z; modes: access-keys=enforce, admin-policy=enforce, inline-policy=notify",
+      "Replaying through template.yaml's rules, as of 2025-06-01T00:00:00.000Z; modes: access-keys=enforce, admin-policy=enforce, inline-policy=notify; IDEMPOTENCY_TABLE unset: alerts, skips and failures are published again on every run",
     );
     expect(lines[2]).toMatch(/^ {2}EVENT ID +EVENT NAME +FUNCTION +OUTCOME +DETAILS$/);
     expect(lines[3]).toBe(put);

@@ -108,7 +108,9 @@ describe('parseSweepArgs', () => {
       runId: 'again-1',
       json: true,
       verbose: false,
+      notify: true,
     });
+    expect(parseSweepArgs(['--no-notify'])).toMatchObject({ notify: false });
   });
 
   it.each([
@@ -167,6 +169,27 @@ describe('iam-warden sweep', () => {
     });
     // A run named just now has no earlier attempt to look up.
     expect(dynamo).not.toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byRun' });
+  });
+
+  it('publishes nothing with --no-notify, not even the key warnings, and still prints what it decided', async () => {
+    const { stdout, context: ctx } = context();
+    const now = new Date(WALL.getTime() + 100 * DAY_MS);
+    const warned = { ...ctx, env: { ...TEST_ENV, EARLY_WARNING_DAYS: '80' } };
+
+    const status = await sweepCommand(
+      ['--mode', 'notify', '--now', now.toISOString(), '--no-notify'],
+      warned,
+    );
+    const warning = await sweepCommand(['--mode', 'notify', '--now', WALL.toISOString(), '--no-notify'], {
+      ...warned,
+      env: { ...warned.env, MAX_KEY_AGE_DAYS: '50', EARLY_WARNING_DAYS: '10' },
+    });
+
+    expect([status, warning]).toEqual([0, 0]);
+    expect(stdout.text()).toMatch(/would-remediate +access-keys +user alice/);
+    expect(stdout.text()).toMatch(/warnings 1/);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    expect(events).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('prints the whole report as JSON with --json, uses the run ID given and judges keys as of now', async () => {
