@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       quarantinePolicyArn: undefined,
       iamCallsPerSecond: 5,
       earlyWarningDays: 0,
+      maxActionsPerRun: 25,
     } satisfies Config);
   });
 
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
       REPEAT_WINDOW_HOURS: '12',
       IAM_CALLS_PER_SECOND: '2.5',
       EARLY_WARNING_DAYS: '7',
+      MAX_ACTIONS_PER_RUN: '40',
     });
 
     expect(config).toMatchObject({
@@ -80,6 +82,7 @@ describe('loadConfig', () => {
       repeatWindowHours: 12,
       iamCallsPerSecond: 2.5,
       earlyWarningDays: 7,
+      maxActionsPerRun: 40,
     });
   });
 
