@@ -223,11 +223,8 @@ export async function resourceHistory(
   });
 }
 
-/**
- * The remediations a sweep run recorded and has not notified (the `byRun` index): what its earlier attempt
- * left unfinished when Lambda retries it. Failed ones are not: their offenders are listed again if still there.
- */
-export async function unfinishedOfRun(
+/** Every remediation a sweep run recorded, by all its attempts so far (the `byRun` index). */
+export async function recordsOfRun(
   deps: Pick<Deps, 'dynamo' | 'config'>,
   runId: string,
 ): Promise<AuditRecord[]> {
@@ -237,10 +234,26 @@ export async function unfinishedOfRun(
     keyCondition: 'runId = :run',
     values: { ':run': runId },
   });
-  return entries.filter(
-    (entry): entry is AuditRecord =>
-      entry.kind === 'remediation' && entry.notifiedAt === undefined && entry.status !== 'failed',
-  );
+  return entries.filter((entry): entry is AuditRecord => entry.kind === 'remediation');
+}
+
+/**
+ * Of a run's records, those it has not notified: what its earlier attempt left unfinished when Lambda retries
+ * it. Failed ones are not: their offenders are listed again if still there.
+ */
+export function unfinished(records: readonly AuditRecord[]): AuditRecord[] {
+  return records.filter((record) => record.notifiedAt === undefined && record.status !== 'failed');
+}
+
+/**
+ * The remediations a sweep run recorded and has not notified (the `byRun` index): what its earlier attempt
+ * left unfinished when Lambda retries it. Failed ones are not: their offenders are listed again if still there.
+ */
+export async function unfinishedOfRun(
+  deps: Pick<Deps, 'dynamo' | 'config'>,
+  runId: string,
+): Promise<AuditRecord[]> {
+  return unfinished(await recordsOfRun(deps, runId));
 }
 
 /** The guards' view of an audit entry. */

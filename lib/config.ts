@@ -66,6 +66,12 @@ export interface Config {
   readonly iamCallsPerSecond: number;
   /** The sweep tells a key's owner this many days before the key is deactivated; 0 turns warnings off. */
   readonly earlyWarningDays: number;
+  /**
+   * The blast-radius cap: the most *standing* changes (keys that aged, findings the sweep cannot date to the
+   * last day) one sweep run makes; past it, the rest wait for a person (`iam-warden sweep --confirm`). Undoing a
+   * fresh grant is never capped. At least 1: the cap bounds what a run changes, it does not switch it off.
+   */
+  readonly maxActionsPerRun: number;
 }
 
 const list = z.pipe(
@@ -140,6 +146,7 @@ const envSchema = z.object({
   ),
   IAM_CALLS_PER_SECOND: number({ min: 0.1, max: 100, fallback: 5, unit: 'calls per second' }),
   EARLY_WARNING_DAYS: number({ min: 0, max: 3649, fallback: 0, whole: true, unit: 'days' }),
+  MAX_ACTIONS_PER_RUN: number({ min: 1, max: 100_000, fallback: 25, whole: true, unit: 'changes' }),
 });
 
 /**
@@ -196,5 +203,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     quarantinePolicyArn: e.QUARANTINE_POLICY_ARN,
     iamCallsPerSecond: e.IAM_CALLS_PER_SECOND,
     earlyWarningDays: e.EARLY_WARNING_DAYS,
+    maxActionsPerRun: e.MAX_ACTIONS_PER_RUN,
   });
 }

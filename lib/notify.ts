@@ -33,7 +33,7 @@ function plural(count: number, word: string): string {
 }
 
 /** An action in words: the verb (present and past) and its object. */
-function phrase(action: Action): { verb: string; past: string; object: string } {
+export function phrase(action: Action): { verb: string; past: string; object: string } {
   switch (action.kind) {
     case 'deactivate-keys':
       return {

@@ -70,6 +70,11 @@ export const OUTCOMES = [
   'ignored',
   'failed',
   'rejected',
+  /**
+   * The sweep's blast-radius cap (`MaxActionsPerRun`) was reached: a standing change decided and not made; it
+   * waits for a person (`iam-warden sweep --confirm`). Told in the run's one CRITICAL summary, not on its own.
+   */
+  'capped',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 

@@ -8,9 +8,9 @@ import {
 } from './audit.js';
 import { RULES } from './config.js';
 import { actionStates, actionTargets } from './decisions/guards.js';
-import { type CurrentState, decideRestore } from './decisions/restore.js';
+import { accountOfArn, type CurrentState, decideRestore, refuseOtherAccount } from './decisions/restore.js';
 import type { Deps } from './deps.js';
-import { AuditWriteError, RestoreRefusedError } from './errors.js';
+import { AuditWriteError, RestoreRefusedError, UsageError } from './errors.js';
 import {
   attachedPolicies,
   describeRole,
@@ -58,24 +58,54 @@ export async function readCurrentState(iam: Deps['iam'], action: Action): Promis
   }
 }
 
-/** A remediation record by ID, or by the CloudTrail event ID that triggered it. */
+/**
+ * An event ID several remediation records share: one per rule that acted on it, and the quarantine of the
+ * principal behind a repeat. Restoring one of them is a choice a person makes by its remediation ID.
+ */
+export class AmbiguousRemediationError extends UsageError {
+  override name = 'AmbiguousRemediationError';
+  constructor(
+    message: string,
+    readonly candidates: readonly AuditRecord[],
+  ) {
+    super(message);
+  }
+}
+
+/** Every remediation ID a CloudTrail event can have been recorded under: each rule's, and each rule's quarantine. */
+export function remediationIdsOfEvent(eventId: string): string[] {
+  return RULES.flatMap((rule) => [
+    remediationId(rule, eventId),
+    remediationId(rule, `${eventId}#quarantine`),
+  ]);
+}
+
+/**
+ * A remediation record by ID, or by the CloudTrail event ID that triggered it. An event ID that several records
+ * share (one per rule, or a repeat offender's quarantine) throws `AmbiguousRemediationError` listing them: which
+ * one to undo is for a person to say, never the first one found.
+ */
 export async function findRemediation(
   deps: Pick<Deps, 'dynamo' | 'config'>,
   key: { remediationId: string } | { eventId: string },
 ): Promise<AuditRecord> {
-  const ids =
-    'remediationId' in key ? [key.remediationId] : RULES.map((rule) => remediationId(rule, key.eventId));
-  for (const id of ids) {
-    // Strongly consistent: people restore right after the notification, and a stale read would either miss
-    // the record or miss its `restoredBy` (letting a second restore through).
-    const item = await getItem<AuditEntry>(
-      deps.dynamo,
-      deps.config.auditTable,
-      { id },
-      { consistentRead: true },
+  const ids = 'remediationId' in key ? [key.remediationId] : remediationIdsOfEvent(key.eventId);
+  // Strongly consistent: people restore right after the notification, and a stale read would either miss
+  // the record or miss its `restoredBy` (letting a second restore through).
+  const items = await Promise.all(
+    ids.map((id) =>
+      getItem<AuditEntry>(deps.dynamo, deps.config.auditTable, { id }, { consistentRead: true }),
+    ),
+  );
+  const found = items.filter((item): item is AuditRecord => item?.kind === 'remediation');
+  const [only] = found;
+  if (found.length > 1 && 'eventId' in key) {
+    throw new AmbiguousRemediationError(
+      `event ${key.eventId} has ${found.length} remediations; restore one by its remediation ID`,
+      found,
     );
-    if (item?.kind === 'remediation') return item;
   }
+  if (only !== undefined) return only;
   const what = 'remediationId' in key ? key.remediationId : `event ${key.eventId}`;
   throw new RestoreRefusedError(`no remediation recorded for ${what}`);
 }
@@ -91,7 +121,8 @@ export interface RestoreResult {
 /**
  * Put back exactly what a remediation removed: reactivate the keys, re-attach the policy, re-put the identical
  * inline policy document. Refuses (`RestoreRefusedError`) when the current state makes that unsafe or
- * impossible. The restore is recorded BEFORE IAM is touched, so that the events the restore itself causes
+ * impossible, or when the remediation is of another account than the restorer's (`restoredBy`, an STS caller
+ * ARN). The restore is recorded BEFORE IAM is touched, so that the events the restore itself causes
  * (`UpdateAccessKey` Active, `AttachRolePolicy`, `PutUserPolicy`) find the resource in its grace period and
  * only notify instead of undoing the restore.
  */
@@ -100,6 +131,14 @@ export async function restoreRemediation(
   remediation: AuditRecord,
   restoredBy: string,
 ): Promise<RestoreResult> {
+  // Before IAM is read: the caller's credentials act in the account their ARN names, and nowhere else.
+  const callerAccount = accountOfArn(restoredBy);
+  const otherAccount =
+    callerAccount === undefined
+      ? `the restorer ${restoredBy} names no account`
+      : refuseOtherAccount(remediation, callerAccount);
+  if (otherAccount !== undefined)
+    throw new RestoreRefusedError(`cannot restore ${remediation.id}: ${otherAccount}`);
   const plan = decideRestore(remediation, await readCurrentState(deps.iam, remediation.action));
   if (plan.kind === 'refuse')
     throw new RestoreRefusedError(`cannot restore ${remediation.id}: ${plan.reason}`);

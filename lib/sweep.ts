@@ -4,11 +4,13 @@ import {
   GetCredentialReportCommand,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { type AuditRecord, remediationId, unfinishedOfRun } from './audit.js';
+import { type AuditRecord, recordsOfRun, remediationId, unfinished as unfinishedOf } from './audit.js';
+import { formatCapSummary, StandingBudget } from './blast-radius.js';
 import type { RuleName } from './config.js';
 import { type CredentialReport, parseCredentialReport } from './credential-report.js';
 import { decideAccessKeys } from './decisions/access-keys.js';
 import { decideAdminPolicy } from './decisions/admin-policy.js';
+import { type ChangeAge, changeAge } from './decisions/blast-radius.js';
 import { decideInlinePolicy } from './decisions/inline-policy.js';
 import {
   adminPolicyFindings,
@@ -88,6 +90,11 @@ export interface SweepOptions {
   readonly remainingMs?: () => number;
   /** How long to wait for IAM to generate the credential report. */
   readonly reportWaitMs?: number;
+  /**
+   * A person confirmed this run (`iam-warden sweep --confirm`): it makes every standing change it finds, past
+   * `MAX_ACTIONS_PER_RUN`. The scheduled sweep never confirms.
+   */
+  readonly confirmed?: boolean;
 }
 
 export interface SweepReport {
@@ -112,6 +119,13 @@ export interface SweepReport {
   readonly failed: number;
   /** Candidates not started because time ran out; the next run (or Lambda's retry) takes them. */
   readonly deferred: number;
+  /**
+   * Standing changes decided and not made because the run reached `MAX_ACTIONS_PER_RUN` (unless `confirmed`);
+   * told in one CRITICAL summary, and made by `iam-warden sweep --confirm` or a later run.
+   */
+  readonly capped: number;
+  /** The cap this run had: `MAX_ACTIONS_PER_RUN`, or undefined when a person confirmed it. */
+  readonly maxActionsPerRun: number | undefined;
   readonly warnings: number;
   /** Credential report lines that could not be read; their users were checked with `ListAccessKeys`. */
   readonly unreadableReportLines: number;
@@ -170,6 +184,7 @@ export async function readInventory(iam: Deps['iam']): Promise<Inventory> {
         name: role.RoleName,
         arn: role.Arn,
         path: role.Path ?? '/',
+        createDate: role.CreateDate,
         attachedPolicyArns: (role.AttachedManagedPolicies ?? []).flatMap((policy) =>
           policy.PolicyArn ? [policy.PolicyArn] : [],
         ),
@@ -312,6 +327,18 @@ interface Run {
   /** Failures that are not a `failed` decision: publishing, warnings, unexpected errors. */
   otherFailures: number;
   warnings: number;
+  /** The budget of standing changes (`MAX_ACTIONS_PER_RUN`). */
+  readonly budget: StandingBudget;
+  /** Standing changes this attempt made, and those it left capped: the CRITICAL summary lists both. */
+  readonly standingMade: Decision[];
+  readonly capped: Decision[];
+  /** Fresh grants this attempt undid (never capped). */
+  freshUndone: number;
+}
+
+/** Why a capped change was not made, and how a person makes it. */
+function cappedReason(limit: number | undefined): string {
+  return `capped: this run made MaxActionsPerRun (${limit}) standing changes; confirm with iam-warden sweep --confirm, or raise MaxActionsPerRun`;
 }
 
 /**
@@ -349,7 +376,9 @@ async function settle(run: Run, rule: RuleName, trigger: Trigger, concluded: Con
 /**
  * Read a candidate live, decide with the event path's decision, conclude and publish, resuming the record an
  * earlier attempt of this run left unfinished (`earlier`) as the event path resumes a redelivery. A read that
- * fails is a `failed` decision, as on the event path.
+ * fails is a `failed` decision, as on the event path. A standing change to be made in enforce mode first takes a
+ * place in the run's budget (`MAX_ACTIONS_PER_RUN`); with none left it is `capped`: decided, not made, no record.
+ * A fresh grant, and a record an earlier attempt began (counted then), take no place.
  */
 async function handleCandidate(
   run: Run,
@@ -358,12 +387,33 @@ async function handleCandidate(
   resource: Resource,
   earlier: AuditRecord | undefined,
   readPlan: () => Promise<Plan | undefined>,
+  age: ChangeAge,
 ): Promise<void> {
   const trigger = sweepTrigger(run, rule, subject);
+  let claimed = false;
+  let capped: Extract<Plan, { kind: 'act' }> | undefined;
+  const readWithinCap = async (): Promise<Plan | undefined> => {
+    const plan = await readPlan();
+    const counted =
+      plan?.kind === 'act' &&
+      age === 'standing' &&
+      earlier === undefined &&
+      run.deps.config.modes[rule] === 'enforce';
+    if (!counted) return plan;
+    if (await run.budget.claim()) {
+      claimed = true;
+      return plan;
+    }
+    capped = plan;
+    // A skip makes no audit record and no IAM call; the decision is reported as `capped` below.
+    return { kind: 'skip', reason: cappedReason(run.budget.limit) };
+  };
   let concluded: Concluded;
   try {
-    concluded = await decideResuming(run.deps, rule, trigger, resource, async () => earlier, readPlan);
+    concluded = await decideResuming(run.deps, rule, trigger, resource, async () => earlier, readWithinCap);
   } catch (error) {
+    // What happened in IAM is unknown: counted as made, so the cap errs toward changing less.
+    if (claimed) run.budget.settle(true);
     // Failures are reported as decisions; anything thrown here is unexpected (e.g. a status update that failed).
     run.deps.logger.error('sweep could not conclude a decision', {
       rule,
@@ -372,6 +422,28 @@ async function handleCandidate(
     });
     run.otherFailures++;
     return;
+  }
+  const remediated = concluded.decision.outcome === 'remediated';
+  if (claimed) run.budget.settle(remediated);
+  if (capped !== undefined) {
+    const decision: Decision = {
+      ...concluded.decision,
+      outcome: 'capped',
+      action: capped.action,
+      reason: `${capped.reason}; ${cappedReason(run.budget.limit)}`,
+    };
+    run.capped.push(decision);
+    run.deps.logger.warn('standing change capped', {
+      rule,
+      eventId: trigger.eventId,
+      resource,
+      maxActionsPerRun: run.budget.limit,
+    });
+    concluded = { decision };
+  } else if (remediated && age === 'standing' && earlier === undefined) {
+    run.standingMade.push(concluded.decision);
+  } else if (remediated && age === 'fresh') {
+    run.freshUndone++;
   }
   await settle(run, rule, trigger, concluded);
 }
@@ -383,11 +455,12 @@ function candidateTask(
   subject: string,
   resource: Resource,
   readPlan: () => Promise<Plan | undefined>,
+  age: ChangeAge,
 ): () => Promise<void> {
   const id = remediationId(rule, sweepTrigger(run, rule, subject).eventId);
   const earlier = run.unfinished.get(id);
   run.unfinished.delete(id);
-  return () => handleCandidate(run, rule, subject, resource, earlier, readPlan);
+  return () => handleCandidate(run, rule, subject, resource, earlier, readPlan, age);
 }
 
 /**
@@ -403,6 +476,32 @@ async function settleByDesign(
 ): Promise<void> {
   const trigger = sweepTrigger(run, rule, subject);
   await settle(run, rule, trigger, await conclude(run.deps, rule, trigger, resource, plan));
+}
+
+/**
+ * The run's one CRITICAL summary once it reached `MAX_ACTIONS_PER_RUN`: every standing change it found, made
+ * or waiting for a person. A failure to send it fails the run (Lambda retries it, the cap still holding, and
+ * sends it again): the capped changes are told nowhere else.
+ */
+async function sendCapSummary(run: Run, madeBefore: number): Promise<void> {
+  try {
+    await publishNotification(
+      run.deps,
+      formatCapSummary({
+        account: run.account,
+        runId: run.runId,
+        startedAt: run.startedAt,
+        limit: run.budget.limit ?? 0,
+        madeBefore,
+        made: run.standingMade,
+        capped: run.capped,
+        freshUndone: run.freshUndone,
+      }),
+    );
+  } catch (error) {
+    run.deps.logger.error('sweep could not send the capped summary', { error: describeError(error) });
+    run.otherFailures++;
+  }
 }
 
 /** Run tasks `concurrency` at a time, in order; returns how many were not started because time ran out. */
@@ -466,11 +565,12 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   };
   const { config, logger } = runDeps;
 
-  const [reportText, inventory, unfinished] = await Promise.all([
+  const [reportText, inventory, earlierRecords] = await Promise.all([
     fetchCredentialReport(runDeps, options.reportWaitMs),
     readInventory(iam),
-    options.mayResume === false ? Promise.resolve([]) : unfinishedOfRun(runDeps, options.runId),
+    options.mayResume === false ? Promise.resolve([]) : recordsOfRun(runDeps, options.runId),
   ]);
+  const unfinished = unfinishedOf(earlierRecords);
   const readMs = Math.round(performance.now() - wallStart);
   const report = parseCredentialReport(reportText.text);
   if (report.missingColumns.length > 0) {
@@ -487,6 +587,25 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
   const account =
     options.account ?? /^arn:[\w-]+:iam::(\d{12}):/.exec(someArn(inventory, report))?.[1] ?? 'unknown';
   const { partition } = config;
+  const userCreated = new Map(inventory.users.map((user) => [user.name, user.createDate]));
+  const roleCreated = new Map(inventory.roles.map((role) => [role.name, role.createDate]));
+  /** Whether undoing an action is a standing change or undoes a fresh grant (see `changeAge`). */
+  const ageOf = (rule: RuleName, action: AuditRecord['action']): ChangeAge => {
+    const entityCreatedAt =
+      action.kind === 'detach-policy'
+        ? roleCreated.get(action.roleName)
+        : action.kind === 'delete-inline-policy'
+          ? userCreated.get(action.userName)
+          : undefined;
+    return changeAge({ rule, entityCreatedAt }, startedAt);
+  };
+  // A Lambda retry is the same run: the standing changes its earlier attempts made (or began) count against the cap.
+  const madeBefore = earlierRecords.filter(
+    (record) =>
+      record.mode === 'enforce' &&
+      (record.status === 'applied' || record.status === 'pending') &&
+      ageOf(record.rule, record.action) === 'standing',
+  ).length;
   const run: Run = {
     deps: runDeps,
     iam,
@@ -498,6 +617,10 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     unfinished: new Map(unfinished.map((record) => [record.id, record])),
     otherFailures: 0,
     warnings: 0,
+    budget: new StandingBudget(options.confirmed ? undefined : config.maxActionsPerRun, madeBefore),
+    standingMade: [],
+    capped: [],
+    freshUndone: 0,
   };
 
   const admin = adminPolicyFindings(inventory.roles, config.adminRolePatterns);
@@ -549,8 +672,9 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
         await settleByDesign(run, 'admin-policy', role.name, resource, plan);
         continue;
       }
+      const age = changeAge({ rule: 'admin-policy', entityCreatedAt: role.createDate }, startedAt);
       tasks.push(
-        candidateTask(run, 'admin-policy', role.name, resource, () => readAdminPlan(role, policyArn)),
+        candidateTask(run, 'admin-policy', role.name, resource, () => readAdminPlan(role, policyArn), age),
       );
     }
   }
@@ -564,8 +688,9 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
         await settleByDesign(run, 'inline-policy', name, resource, plan);
         continue;
       }
+      const age = changeAge({ rule: 'inline-policy', entityCreatedAt: user.createDate }, startedAt);
       tasks.push(
-        candidateTask(run, 'inline-policy', name, resource, () => readInlinePlan(user.name, policyName)),
+        candidateTask(run, 'inline-policy', name, resource, () => readInlinePlan(user.name, policyName), age),
       );
     }
   }
@@ -585,7 +710,9 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     for (const userName of keyUsers) {
       const arn = userArn.get(userName);
       const resource: Resource = { type: 'user', name: userName, ...(arn ? { arn } : {}) };
-      tasks.push(candidateTask(run, 'access-keys', userName, resource, () => readKeyPlan(userName)));
+      tasks.push(
+        candidateTask(run, 'access-keys', userName, resource, () => readKeyPlan(userName), 'standing'),
+      );
     }
     const warnings = selectKeyWarnings(report, startedAt, config.maxKeyAgeDays, config.earlyWarningDays);
     for (const warning of warnings) {
@@ -630,7 +757,9 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
           return Promise.resolve(undefined);
       }
     };
-    leftovers.push(candidateTask(run, record.rule, subject, record.resource, readPlan));
+    leftovers.push(
+      candidateTask(run, record.rule, subject, record.resource, readPlan, ageOf(record.rule, action)),
+    );
   }
   tasks.unshift(...leftovers);
 
@@ -640,6 +769,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     options.concurrency ?? DEFAULT_CONCURRENCY,
     () => remainingMs === undefined || remainingMs() > DEADLINE_MARGIN_MS,
   );
+
+  if (run.capped.length > 0) await sendCapSummary(run, madeBefore);
 
   const { decisions } = run;
   const result: SweepReport = {
@@ -666,6 +797,8 @@ export async function runSweep(deps: Deps, options: SweepOptions): Promise<Sweep
     ignored: count(decisions, 'ignored'),
     failed: count(decisions, 'failed') + run.otherFailures,
     deferred,
+    capped: run.capped.length,
+    maxActionsPerRun: run.budget.limit,
     warnings: run.warnings,
     unreadableReportLines: report.badLines.length,
     iamCalls: { ...iam.calls },

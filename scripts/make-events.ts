@@ -244,6 +244,7 @@ const LOCAL_ENV: Readonly<Record<string, string>> = {
   REPEAT_WINDOW_HOURS: '24',
   IAM_CALLS_PER_SECOND: '5',
   EARLY_WARNING_DAYS: '0',
+  MAX_ACTIONS_PER_RUN: '25',
   POWERTOOLS_SERVICE_NAME: 'iam-warden',
   POWERTOOLS_LOG_LEVEL: 'INFO',
 };

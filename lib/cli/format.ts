@@ -10,6 +10,8 @@ const OUTCOME_LABELS: Readonly<Record<ReplayOutcome, string>> = {
   ignored: 'ignored',
   failed: 'FAILED',
   rejected: 'rejected',
+  // The sweep's only (its blast-radius cap); never an event's.
+  capped: 'capped',
   'not-matched': 'not matched',
   invalid: 'INVALID INPUT',
 };

@@ -2,13 +2,19 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { Command } from 'commander';
 import type { AuditRecord } from '../audit.js';
 import { loadConfig } from '../config.js';
-import { decideRestore } from '../decisions/restore.js';
+import { decideRestore, refuseOtherAccount } from '../decisions/restore.js';
 import type { Clients, Deps } from '../deps.js';
 import { AwsCallError, RestoreRefusedError, UsageError } from '../errors.js';
 import type { Action } from '../plan.js';
-import { findRemediation, readCurrentState, restoreRemediation } from '../restore.js';
+import {
+  AmbiguousRemediationError,
+  findRemediation,
+  readCurrentState,
+  restoreRemediation,
+} from '../restore.js';
 import { createCliClients, createCliSts } from './clients.js';
 import { parseCommandLine } from './commander.js';
+import { EXIT_USAGE } from './failure.js';
 
 /** What `restore` and `history` use: the audit table, IAM, STS (who runs the command, in which account). */
 export interface AuditCommandDeps extends Pick<Deps, 'iam' | 'dynamo' | 'config' | 'clock'> {
@@ -90,7 +96,10 @@ export function defineRestore(command: Command): Command {
       'Put back exactly what a remediation removed: reactivate the access keys, re-attach the policy, re-put the identical inline policy document. The remediation ID is in its notification and in `iam-warden history`. Refuses, changing nothing, when the current state makes it unsafe or impossible. The restore is recorded; for RESTORE_GRACE_HOURS (default 24) iam-warden then only notifies about changes to what was put back (those keys, that policy) instead of undoing the restore.',
     )
     .argument('[remediation-id]', 'the remediation to undo (rem-...)')
-    .option('--event-id <id>', 'the remediation of this CloudTrail event, instead of a remediation ID')
+    .option(
+      '--event-id <id>',
+      "the remediation of this CloudTrail event, instead of a remediation ID; an event with several (one per rule, a repeat offender's quarantine) lists them and exits 2",
+    )
     .option('--dry-run', 'show what would be put back, change nothing and record nothing')
     .option(
       '--now <time>',
@@ -99,7 +108,7 @@ export function defineRestore(command: Command): Command {
     .option('--verbose', 'the stack trace of an unexpected error, on standard error')
     .addHelpText(
       'after',
-      '\nExit status: 0 restored (or would be); 1 refused or failed; 2 on a usage or configuration error.',
+      "\nRefuses a remediation of another account than the credentials' (STS GetCallerIdentity).\nExit status: 0 restored (or would be); 1 refused or failed; 2 on a usage or configuration error, or an\n  event ID with several remediations.",
     );
 }
 
@@ -197,9 +206,45 @@ function printParts(io: CommandIo, putBack: readonly string[], already: readonly
   for (const text of already) line(io.stdout, `  already back: ${text}`);
 }
 
+/** What a remediation did, in a few words, for the list of an ambiguous event ID. */
+function describeChange(action: Action): string {
+  switch (action.kind) {
+    case 'deactivate-keys':
+      return `deactivated access key${action.keys.length === 1 ? '' : 's'} ${action.keys.map((key) => key.accessKeyId).join(', ')} of user ${action.userName}`;
+    case 'detach-policy':
+      return `detached ${action.policyArn} from role ${action.roleName}`;
+    case 'delete-inline-policy':
+      return `deleted inline policy ${action.policyName} of user ${action.userName}`;
+    case 'quarantine':
+      return `quarantined ${action.principalType} ${action.principalName} (${action.policyArn})`;
+  }
+}
+
+/** The records an event ID is ambiguous between, one per line: ID, rule, resource, what it did, status. */
+export function ambiguousLines(candidates: readonly AuditRecord[]): string[] {
+  const rows = [
+    ['ID', 'RULE', 'RESOURCE', 'STATUS', 'WHAT'],
+    ...candidates.map((record) => [
+      record.id,
+      record.rule,
+      record.resourceArn,
+      record.restoredBy === undefined ? record.status : `${record.status}, restored (${record.restoredBy})`,
+      describeChange(record.action),
+    ]),
+  ];
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  return rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, column) => (column < widths.length ? cell.padEnd(widths[column] ?? 0) : cell))
+        .join('  ')}`,
+  );
+}
+
 /**
- * `iam-warden restore`: find the remediation, then put back what it removed (or, with `--dry-run`, say what
- * would be). A refusal is printed with its reason and gives exit status 1; other errors propagate.
+ * `iam-warden restore`: find the remediation, check it is of the caller's account, then put back what it
+ * removed (or, with `--dry-run`, say what would be). A refusal is printed with its reason and gives exit status
+ * 1; an event ID shared by several remediations lists them and gives exit status 2; other errors propagate.
  */
 export async function runRestore(
   options: RestoreOptions,
@@ -208,6 +253,12 @@ export async function runRestore(
 ): Promise<number> {
   try {
     const remediation = await findRemediation(deps, options.target);
+    // A dry run asks too: what it would read and describe is the caller's account's IAM.
+    const caller = await callerIdentity(deps.sts);
+    const otherAccount = refuseOtherAccount(remediation, caller.account);
+    if (otherAccount !== undefined) {
+      throw new RestoreRefusedError(`cannot restore ${remediation.id}: ${otherAccount}`);
+    }
     const grace = hours(deps.config.restoreGraceHours);
     if (options.dryRun) {
       const plan = decideRestore(remediation, await readCurrentState(deps.iam, remediation.action));
@@ -222,7 +273,6 @@ export async function runRestore(
       );
       return 0;
     }
-    const caller = await callerIdentity(deps.sts);
     const result = await restoreRemediation(deps, remediation, caller.arn);
     line(io.stdout, `Restored ${describeRemediation(remediation)}`);
     printParts(io, result.restored ? describeRestore(result.restored, true) : [], result.already);
@@ -233,6 +283,14 @@ export async function runRestore(
     );
     return 0;
   } catch (error) {
+    if (error instanceof AmbiguousRemediationError) {
+      line(
+        io.stderr,
+        `iam-warden: ${error.message} (iam-warden restore <ID>${options.dryRun ? ' --dry-run' : ''}); nothing was changed:`,
+      );
+      for (const text of ambiguousLines(error.candidates)) line(io.stderr, text);
+      return EXIT_USAGE;
+    }
     if (!(error instanceof RestoreRefusedError)) throw error;
     line(io.stderr, `iam-warden: refused: ${error.message}. Nothing was changed.`);
     return 1;

@@ -36,6 +36,8 @@ export interface SweepCommand {
   readonly verbose: boolean;
   /** False with `--no-notify`: nothing is published (see `Config.notifications`). */
   readonly notify: boolean;
+  /** A person confirmed: make every standing change found, past MAX_ACTIONS_PER_RUN. */
+  readonly confirm: boolean;
 }
 
 /** `sweep`'s options. */
@@ -51,6 +53,10 @@ export function defineSweep(command: Command): Command {
     .option(
       '--run-id <id>',
       'name the run; the same ID resumes a run instead of acting twice (default: cli-<the current time>)',
+    )
+    .option(
+      '--confirm',
+      'make every standing change found (old keys, undated grants), past MAX_ACTIONS_PER_RUN: for after a capped run, once a person has checked its list',
     )
     .option('--json', 'the whole report, decisions included, as one JSON object')
     .option('--no-notify', NO_NOTIFY_HELP)
@@ -73,6 +79,7 @@ export function sweepOptions(command: Command): SweepCommand {
     json?: boolean;
     verbose?: boolean;
     notify?: boolean;
+    confirm?: boolean;
   }>();
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) {
@@ -89,6 +96,7 @@ export function sweepOptions(command: Command): SweepCommand {
     json: values.json ?? false,
     verbose: values.verbose ?? false,
     notify: values.notify ?? true,
+    confirm: values.confirm ?? false,
   };
 }
 
@@ -139,6 +147,7 @@ function describeDecision(decision: Decision): string {
 const OUTCOME_ORDER: readonly Decision['outcome'][] = [
   'remediated',
   'would-remediate',
+  'capped',
   'alert',
   'skipped',
   'failed',
@@ -187,9 +196,14 @@ export function formatSweepReport(report: SweepReport, modes: Deps['config']['mo
     '',
     `remediated ${report.remediated}, would remediate ${report.wouldRemediate}, alerts ${report.alerts}, ` +
       `skipped ${report.skipped}, ignored ${report.ignored}, failed ${report.failed}, deferred ${report.deferred}, ` +
-      `warnings ${report.warnings}`,
+      `warnings ${report.warnings}${report.capped > 0 ? `, capped ${report.capped}` : ''}`,
     `IAM calls: ${report.iamCallsTotal} (${calls}) in ${(report.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (report.capped > 0) {
+    lines.push(
+      `${report.capped} standing ${report.capped === 1 ? 'change waits' : 'changes wait'} for a person: this run made MAX_ACTIONS_PER_RUN (${report.maxActionsPerRun}) standing changes, and sent one CRITICAL summary listing them all. Check the list, then make the rest with iam-warden sweep --confirm (or raise MaxActionsPerRun).`,
+    );
+  }
   if (report.unreadableReportLines > 0) {
     lines.push(
       `${report.unreadableReportLines} credential report lines were unreadable; their users' keys were listed directly`,
@@ -218,6 +232,7 @@ export async function runSweepCommand(command: SweepCommand, context: SweepComma
       mayResume: command.runId !== undefined,
       ...(command.now ? { now: command.now } : {}),
       ...(command.rate ? { iamCallsPerSecond: command.rate } : {}),
+      ...(command.confirm ? { confirmed: true } : {}),
       region: context.env.AWS_REGION ?? context.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     });
   } finally {

@@ -24,6 +24,29 @@ export type RestorePlan =
   /** `action` is what to put back (possibly less than the remediation removed); `already` what is back already. */
   | { readonly kind: 'restore'; readonly action: Action | undefined; readonly already: readonly string[] };
 
+/** The account an ARN names (`arn:<partition>:<service>::<account>:...`), or undefined when it names none. */
+export function accountOfArn(arn: string): string | undefined {
+  return /^arn:[\w-]+:[\w-]+:[\w-]*:(\d{12}):/.exec(arn)?.[1];
+}
+
+/**
+ * Why a remediation must not be restored with the caller's credentials, or undefined when it may: its record
+ * is filed under another account than the caller's (a central audit table, or the wrong profile), so restoring
+ * would read and write IAM of an account the remediation never touched. A record naming no account is refused
+ * too: which account it belongs to cannot be shown.
+ */
+export function refuseOtherAccount(
+  record: { readonly id: string; readonly resourceArn: string },
+  callerAccount: string,
+): string | undefined {
+  const account = accountOfArn(record.resourceArn);
+  if (account === callerAccount) return undefined;
+  if (account === undefined) {
+    return `${record.id} names no account (${record.resourceArn}); it cannot be shown to be account ${callerAccount}'s, where these credentials act`;
+  }
+  return `${record.id} is a remediation in account ${account}, and these credentials act in account ${callerAccount}: restoring would change the wrong account. Run the restore with credentials for account ${account}`;
+}
+
 /**
  * Decide how to put back what a remediation removed, or why not. Refuses when nothing was changed, when it
  * was restored already, when the entity is gone, and when putting it back would overwrite something newer

@@ -27,6 +27,8 @@ export interface RoleDetails {
   readonly attachedPolicyArns: readonly string[];
   /** The trust policy, URL-decoded; undefined when IAM did not list one. */
   readonly trustPolicy: string | undefined;
+  /** When the role was created: a role younger than a day holds only fresh grants (see `changeAge`). */
+  readonly createDate?: Date | undefined;
 }
 
 function ageDays(now: Date, since: Date): number {

@@ -9,6 +9,7 @@ import {
   GetUserPolicyCommand,
   ListAccessKeysCommand,
   ListAttachedRolePoliciesCommand,
+  ListAttachedUserPoliciesCommand,
   ListUserPoliciesCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -18,12 +19,14 @@ import type { AuditEntry } from '../../lib/audit.js';
 import { runCli } from '../../lib/cli/run.js';
 import { AuditWriteError } from '../../lib/errors.js';
 import { type LocalResources, readNotifications } from '../../lib/local/provision.js';
+import type { Decision } from '../../lib/plan.js';
 import { accessKeysRule } from '../../lib/rules/access-keys.js';
 import { adminPolicyRule } from '../../lib/rules/admin-policy.js';
 import { inlinePolicyRule } from '../../lib/rules/inline-policy.js';
 import {
   ADMINISTRATOR_ACCESS,
   attachRolePolicyEvent,
+  calledByUser,
   createAccessKeyEvent,
   MOTO_ACCOUNT,
   putUserPolicyEvent,
@@ -427,6 +430,95 @@ describe('admin policy: remediate, then restore', () => {
     expect(notifications.map((notification) => notification.subject)).toEqual([
       'iam-warden: would detach AdministratorAccess from role ap-grace',
     ]);
+  });
+});
+
+describe("restore --event-id is unambiguous, and restores only in the credentials' account", () => {
+  async function attachedToUser(userName: string): Promise<string[]> {
+    const { AttachedPolicies = [] } = await clients.iam.send(
+      new ListAttachedUserPoliciesCommand({ UserName: userName }),
+    );
+    return AttachedPolicies.map((policy) => policy.PolicyArn ?? '');
+  }
+
+  it("lists a repeat offender's event's two records (the detach, the quarantine) and restores neither until given an ID", async () => {
+    const role = 'ev-repeated-role';
+    const repeater = 'ev-mallory';
+    await clients.iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: TRUST }));
+    await clients.iam.send(new CreateUserCommand({ UserName: repeater }));
+    const quarantinePolicy = resources.env.QUARANTINE_POLICY_ARN ?? '';
+    const { invoke } = invoker(adminPolicyRule, resources, clients, {
+      env: { REPEAT_OFFENDER_ACTION: 'quarantine', REPEAT_LIMIT: '2' },
+    });
+    let last = attachRolePolicyEvent(role);
+    let decision: Decision | undefined;
+    for (let time = 0; time < 3; time++) {
+      await clients.iam.send(
+        new AttachRolePolicyCommand({ RoleName: role, PolicyArn: ADMINISTRATOR_ACCESS }),
+      );
+      last = calledByUser(attachRolePolicyEvent(role), repeater);
+      decision = await invoke(last);
+    }
+    const detachId = decision?.remediationId ?? '';
+    const quarantineId = decision?.quarantine?.remediationId ?? '';
+    expect(decision?.quarantine?.outcome).toBe('remediated');
+    expect(await attachedToUser(repeater)).toEqual([quarantinePolicy]);
+
+    const ambiguous = await cli(['restore', '--event-id', last.detail.eventID]);
+
+    expect(ambiguous.status).toBe(2);
+    expect(ambiguous.stdout).toBe('');
+    const lines = ambiguous.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(
+      `iam-warden: event ${last.detail.eventID} has 2 remediations; restore one by its remediation ID (iam-warden restore <ID>); nothing was changed:`,
+    );
+    expect(lines.filter((line) => line.startsWith('iam-warden:'))).toHaveLength(1);
+    expect(lines.slice(2).map((line) => line.trim().split(/\s+/).slice(0, 3))).toEqual([
+      [detachId, 'admin-policy', `arn:aws:iam::${MOTO_ACCOUNT}:role/${role}`],
+      [quarantineId, 'admin-policy', `arn:aws:iam::${MOTO_ACCOUNT}:user/${repeater}`],
+    ]);
+    expect(lines[2]).toContain(`detached ${ADMINISTRATOR_ACCESS} from role ${role}`);
+    expect(lines[3]).toContain(`quarantined user ${repeater}`);
+    // Nothing was put back: the role still lacks AdministratorAccess, the repeater is still fenced off.
+    expect(await attachedTo(role)).toEqual([]);
+    expect(await attachedToUser(repeater)).toEqual([quarantinePolicy]);
+    expect(await auditEntry(detachId)).not.toHaveProperty('restoredBy');
+    expect(await auditEntry(quarantineId)).not.toHaveProperty('restoredBy');
+
+    const chosen = await cli(['restore', quarantineId]);
+
+    expect(chosen.status).toBe(0);
+    expect(await attachedToUser(repeater)).toEqual([]);
+    expect(await attachedTo(role)).toEqual([]);
+  });
+
+  it('refuses a remediation recorded for another account than the credentials, by ID and by event ID, changing nothing', async () => {
+    const role = 'ev-other-account';
+    const other = '210987654321';
+    await clients.iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: TRUST }));
+    await clients.iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: ADMINISTRATOR_ACCESS }));
+    // An event of another account, as a central deployment receives them: recorded under that account.
+    const event = attachRolePolicyEvent(role);
+    event.account = other;
+    event.detail.recipientAccountId = other;
+    const { invoke } = invoker(adminPolicyRule, resources, clients);
+    const decision = await invoke(event);
+    expect(decision.outcome).toBe('remediated');
+    const id = decision.remediationId ?? '';
+    expect(await auditEntry(id)).toMatchObject({ resourceArn: `arn:aws:iam::${other}:role/${role}` });
+
+    for (const args of [[id], [id, '--dry-run'], ['--event-id', event.detail.eventID]]) {
+      const refused = await cli(['restore', ...args]);
+
+      expect(refused).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: `iam-warden: refused: cannot restore ${id}: ${id} is a remediation in account ${other}, and these credentials act in account ${MOTO_ACCOUNT}: restoring would change the wrong account. Run the restore with credentials for account ${other}. Nothing was changed.\n`,
+      });
+    }
+    expect(await attachedTo(role)).toEqual([]);
+    expect(await auditEntry(id)).not.toHaveProperty('restoredBy');
+    expect(await auditEntry(restoreIdOf(id))).toBeUndefined();
   });
 });
 

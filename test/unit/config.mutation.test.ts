@@ -51,6 +51,7 @@ describe('loadConfig: bounds, inclusive, and their messages', () => {
     ['REPEAT_LIMIT', '1', '1000', 'repeatLimit'],
     ['REPEAT_WINDOW_HOURS', '1', '720', 'repeatWindowHours'],
     ['IAM_CALLS_PER_SECOND', '0.1', '100', 'iamCallsPerSecond'],
+    ['MAX_ACTIONS_PER_RUN', '1', '100000', 'maxActionsPerRun'],
   ])('%s accepts %s and %s', (name, min, max, key) => {
     expect(loadConfig({ ...MINIMAL, [name]: min })).toHaveProperty(key, Number(min));
     expect(loadConfig({ ...MINIMAL, [name]: max })).toHaveProperty(key, Number(max));
@@ -74,6 +75,9 @@ describe('loadConfig: bounds, inclusive, and their messages', () => {
     ['REPEAT_WINDOW_HOURS', '0', 'must be at least 1 hours'],
     ['IAM_CALLS_PER_SECOND', '0.05', 'must be at least 0.1 calls per second'],
     ['EARLY_WARNING_DAYS', '3650', 'must be at most 3649 days'],
+    ['MAX_ACTIONS_PER_RUN', '0', 'must be at least 1 changes'],
+    ['MAX_ACTIONS_PER_RUN', '100001', 'must be at most 100000 changes'],
+    ['MAX_ACTIONS_PER_RUN', '2.5', 'must be a whole number changes'],
     ['MODE_ACCESS_KEYS', 'on', 'must be one of off, notify, enforce'],
     ['AUDIT_TABLE', 'ab', 'must name a DynamoDB table'],
     ['IDEMPOTENCY_TABLE', 'ab', 'must name a DynamoDB table'],

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       quarantinePolicyArn: undefined,
       iamCallsPerSecond: 5,
       earlyWarningDays: 0,
+      maxActionsPerRun: 25,
     } satisfies Config);
   });
 
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
       REPEAT_WINDOW_HOURS: '12',
       IAM_CALLS_PER_SECOND: '2.5',
       EARLY_WARNING_DAYS: '7',
+      MAX_ACTIONS_PER_RUN: '40',
     });
 
     expect(config).toMatchObject({
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       repeatWindowHours: 12,
       iamCallsPerSecond: 2.5,
       earlyWarningDays: 7,
+      maxActionsPerRun: 40,
     });
   });
 

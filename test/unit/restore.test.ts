@@ -22,9 +22,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type AuditRecord, type RestoreRecord, remediationId } from '../../lib/audit.js';
-import { AuditWriteError, RestoreRefusedError } from '../../lib/errors.js';
+import { AuditWriteError, RestoreRefusedError, UsageError } from '../../lib/errors.js';
 import type { Action } from '../../lib/plan.js';
-import { findRemediation, listHistory, readCurrentState, restoreRemediation } from '../../lib/restore.js';
+import {
+  AmbiguousRemediationError,
+  findRemediation,
+  listHistory,
+  readCurrentState,
+  remediationIdsOfEvent,
+  restoreRemediation,
+} from '../../lib/restore.js';
 import { AUDIT_TABLE, NOW, testDeps } from '../support/deps.js';
 import { attributes, itemOutput, itemsOutput, putItems } from '../support/dynamo.js';
 
@@ -57,6 +64,13 @@ const KEYS: Action = {
     { accessKeyId: 'AKIAONE', createDate: '2024-01-01T00:00:00.000Z', ageDays: 517 },
     { accessKeyId: 'AKIATWO', createDate: '2024-02-01T00:00:00.000Z', ageDays: 486 },
   ],
+};
+
+const QUARANTINE: Action = {
+  kind: 'quarantine',
+  principalType: 'user',
+  principalName: 'mallory',
+  policyArn: 'arn:aws:iam::123456789012:policy/iam-warden-quarantine',
 };
 
 function remediation(action: Action, changes: Partial<AuditRecord> = {}): AuditRecord {
@@ -250,7 +264,7 @@ describe('findRemediation', () => {
     );
   });
 
-  it('finds a remediation by event ID, trying the ID each rule would have given it in turn', async () => {
+  it('finds a remediation by event ID, trying the ID each rule and each quarantine would have given it', async () => {
     const record = remediation(DETACH);
     dynamo
       .on(GetItemCommand)
@@ -259,8 +273,56 @@ describe('findRemediation', () => {
       .resolves(itemOutput(record));
 
     await expect(findRemediation(testDeps(), { eventId: EVENT_ID })).resolves.toEqual(record);
-    const tried = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input.Key?.id?.S);
-    expect(tried).toEqual([remediationId('access-keys', EVENT_ID), remediationId('admin-policy', EVENT_ID)]);
+    const tried = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input);
+    expect(tried.map((input) => input.Key?.id?.S)).toEqual(remediationIdsOfEvent(EVENT_ID));
+    expect(tried.every((input) => input.ConsistentRead === true)).toBe(true);
+  });
+
+  it('names every rule and every quarantine an event can have been recorded under', () => {
+    expect(remediationIdsOfEvent(EVENT_ID)).toEqual([
+      remediationId('access-keys', EVENT_ID),
+      remediationId('access-keys', `${EVENT_ID}#quarantine`),
+      remediationId('admin-policy', EVENT_ID),
+      remediationId('admin-policy', `${EVENT_ID}#quarantine`),
+      remediationId('inline-policy', EVENT_ID),
+      remediationId('inline-policy', `${EVENT_ID}#quarantine`),
+    ]);
+  });
+
+  it("finds a repeat offender's quarantine by the event that triggered it, when it is the only record", async () => {
+    const quarantine = remediation(QUARANTINE, {
+      id: remediationId('admin-policy', `${EVENT_ID}#quarantine`),
+    });
+    dynamo
+      .on(GetItemCommand)
+      .resolves({})
+      .on(GetItemCommand, { Key: attributes({ id: quarantine.id }) })
+      .resolves(itemOutput(quarantine));
+
+    await expect(findRemediation(testDeps(), { eventId: EVENT_ID })).resolves.toEqual(quarantine);
+  });
+
+  it('lists, and takes none of, the records an event ID shares: the remediation and the quarantine', async () => {
+    const detach = remediation(DETACH);
+    const quarantine = remediation(QUARANTINE, {
+      id: remediationId('admin-policy', `${EVENT_ID}#quarantine`),
+    });
+    dynamo
+      .on(GetItemCommand)
+      .resolves({})
+      .on(GetItemCommand, { Key: attributes({ id: detach.id }) })
+      .resolves(itemOutput(detach))
+      .on(GetItemCommand, { Key: attributes({ id: quarantine.id }) })
+      .resolves(itemOutput(quarantine));
+
+    const found = findRemediation(testDeps(), { eventId: EVENT_ID });
+
+    await expect(found).rejects.toThrow(AmbiguousRemediationError);
+    await expect(found).rejects.toThrow(UsageError);
+    await expect(found).rejects.toThrow(
+      `event ${EVENT_ID} has 2 remediations; restore one by its remediation ID`,
+    );
+    await expect(found).rejects.toMatchObject({ candidates: [detach, quarantine] });
   });
 
   it('refuses an event ID no rule recorded a remediation for, after trying every rule', async () => {
@@ -270,11 +332,7 @@ describe('findRemediation', () => {
       `no remediation recorded for event ${EVENT_ID}`,
     );
     const tried = dynamo.commandCalls(GetItemCommand).map((call) => call.args[0].input.Key?.id?.S);
-    expect(tried).toEqual([
-      remediationId('access-keys', EVENT_ID),
-      remediationId('admin-policy', EVENT_ID),
-      remediationId('inline-policy', EVENT_ID),
-    ]);
+    expect(tried).toEqual(remediationIdsOfEvent(EVENT_ID));
   });
 });
 
@@ -431,6 +489,24 @@ describe('restoreRemediation', () => {
 
     await expect(restoring).rejects.toThrow('was restored already (rst-00000000000000000000)');
     expect(log).toEqual([]);
+  });
+
+  it.each([
+    [
+      'another account',
+      'arn:aws:sts::210987654321:assumed-role/SecurityEngineer/jane',
+      'is a remediation in account 123456789012, and these credentials act in account 210987654321',
+    ],
+    ['no account', 'jane', 'the restorer jane names no account'],
+  ])('refuses a restorer of %s before reading or writing anything', async (_case, restorer, reason) => {
+    const log = recordWrites();
+
+    const restoring = restoreRemediation(testDeps(), remediation(DETACH), restorer);
+
+    await expect(restoring).rejects.toThrow(RestoreRefusedError);
+    await expect(restoring).rejects.toThrow(reason);
+    expect(log).toEqual([]);
+    expect(iam).not.toHaveReceivedAnyCommand();
   });
 
   it('changes nothing in IAM when the restore cannot be recorded', async () => {

@@ -876,3 +876,223 @@ describe('runSweep', () => {
     expect(Math.max(...waits)).toBeLessThanOrEqual(80_000);
   });
 });
+
+describe('runSweep: the blast-radius cap (MAX_ACTIONS_PER_RUN)', () => {
+  const names = (count: number, prefix = 'user') =>
+    Array.from({ length: count }, (_, index) => `${prefix}-${String(index).padStart(2, '0')}`);
+
+  /** `count` users, each with one active key 200 days old. */
+  function oldKeys(count: number): string[] {
+    const users = names(count);
+    report(users.map((name) => reportRow(name, [true, OLD])));
+    details(users.map((name) => ({ name })));
+    for (const name of users) liveKeys(name, [[`AKIA${name.toUpperCase().replace('-', '')}`, OLD]]);
+    return users;
+  }
+
+  function capSummaries(): PublishCommandInput[] {
+    return published().filter((input) => input.MessageAttributes?.outcome?.StringValue === 'capped');
+  }
+
+  it('makes 25 standing changes of a backlog of 30, caps 5 with no record, and sends one CRITICAL summary of all 30', async () => {
+    const users = oldKeys(30);
+
+    const result = await runSweep(testDeps(), { runId: 'run-1', ...unlimited });
+
+    expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 25);
+    expect(result).toMatchObject({ remediated: 25, capped: 5, failed: 0, maxActionsPerRun: 25 });
+    const capped = result.decisions.filter((decision) => decision.outcome === 'capped');
+    expect(capped).toHaveLength(5);
+    for (const decision of capped) {
+      expect(decision.action?.kind).toBe('deactivate-keys');
+      expect(decision.remediationId).toBeUndefined();
+      expect(decision.reason).toMatch(
+        /^active access key older than 90 days.*; capped: this run made MaxActionsPerRun \(25\) standing changes; confirm with iam-warden sweep --confirm, or raise MaxActionsPerRun$/,
+      );
+    }
+    // Audit records only for what was made: a capped change has nothing to restore.
+    expect(auditRecords()).toHaveLength(25);
+    // 25 notifications, one per change made, and one summary; nothing per capped change.
+    expect(published()).toHaveLength(26);
+    const [summary] = capSummaries();
+    expect(capSummaries()).toHaveLength(1);
+    expect(summary?.Subject).toBe(
+      `iam-warden: CRITICAL sweep capped at 25 changes: 5 of 30 wait for a person (${ACCOUNT})`,
+    );
+    const body = summary?.Message ?? '';
+    for (const name of users) expect(body).toContain(` of user ${name} (`);
+    const waiting = capped.map((decision) => decision.resource?.name);
+    for (const name of waiting)
+      expect(body).toMatch(new RegExp(`^ {2}deactivate 1 old access key of user ${name} `, 'm'));
+    expect(body.match(/^ {2}deactivated 1 old access key of user .*: rem-[0-9a-f]{20}$/gm)).toHaveLength(25);
+  });
+
+  it('makes every standing change of a run a person confirmed, and sends no summary', async () => {
+    oldKeys(30);
+
+    const result = await runSweep(testDeps(), { runId: 'run-1', confirmed: true, ...unlimited });
+
+    expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 30);
+    expect(result).toMatchObject({ remediated: 30, capped: 0, maxActionsPerRun: undefined });
+    expect(capSummaries()).toEqual([]);
+  });
+
+  it('follows MAX_ACTIONS_PER_RUN', async () => {
+    oldKeys(5);
+
+    const result = await runSweep(testDeps({ env: { MAX_ACTIONS_PER_RUN: '3' } }), {
+      runId: 'run-1',
+      ...unlimited,
+    });
+
+    expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 3);
+    expect(result.capped).toBe(2);
+  });
+
+  it('caps nothing at or under the limit', async () => {
+    oldKeys(25);
+
+    const result = await runSweep(testDeps(), { runId: 'run-1', ...unlimited });
+
+    expect(result).toMatchObject({ remediated: 25, capped: 0 });
+    expect(capSummaries()).toEqual([]);
+  });
+
+  it('caps nothing in notify mode, which changes nothing', async () => {
+    oldKeys(30);
+
+    const result = await runSweep(testDeps({ env: { MODE_ACCESS_KEYS: 'notify' } }), {
+      runId: 'run-1',
+      ...unlimited,
+    });
+
+    expect(result).toMatchObject({ wouldRemediate: 30, capped: 0 });
+    expect(capSummaries()).toEqual([]);
+  });
+
+  it('gives the place of a change IAM refused to the next offender: the cap counts changes made', async () => {
+    oldKeys(3);
+    iam
+      .on(UpdateAccessKeyCommand, { UserName: 'user-00' })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    const result = await runSweep(testDeps({ env: { MAX_ACTIONS_PER_RUN: '2' } }), {
+      runId: 'run-1',
+      concurrency: 1,
+      ...unlimited,
+    });
+
+    expect(result).toMatchObject({ remediated: 2, failed: 1, capped: 0 });
+  });
+
+  it('counts the standing changes an earlier attempt of the same run made (a Lambda retry keeps the cap)', async () => {
+    oldKeys(30);
+    const earlier = names(25).map(
+      (name): AuditRecord => ({
+        kind: 'remediation',
+        id: remediationId('access-keys', `sweep:run-1:access-keys:earlier-${name}`),
+        runId: 'run-1',
+        createdAt: NOW.toISOString(),
+        rule: 'access-keys',
+        mode: 'enforce',
+        status: 'applied',
+        resourceArn: `arn:aws:iam::${ACCOUNT}:user/earlier-${name}`,
+        resource: { type: 'user', name: `earlier-${name}` },
+        action: { kind: 'deactivate-keys', userName: `earlier-${name}`, keys: [] },
+        reason: 'old',
+        trigger: {
+          eventId: `sweep:run-1:access-keys:earlier-${name}`,
+          eventName: 'ScheduledSweep',
+          eventTime: NOW.toISOString(),
+          principalArn: 'iam-warden sweep',
+        },
+        notifiedAt: NOW.toISOString(),
+      }),
+    );
+    dynamo.on(QueryCommand, { IndexName: 'byRun' }).resolves(itemsOutput(earlier));
+
+    const retried = await runSweep(testDeps(), { runId: 'run-1', ...unlimited });
+
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(retried.capped).toBe(30);
+    expect(capSummaries()[0]?.Message).toContain(
+      '(25 of them by an earlier attempt of this run, not listed)',
+    );
+  });
+
+  it('never caps undoing a fresh grant: a role or user created in the last day, after a flood of standing offenders', async () => {
+    const users = names(3);
+    const freshUser = 'fresh-user';
+    report(users.map((name) => reportRow(name, [true, OLD])));
+    const page = detailsPage(
+      [...users.map((name) => ({ name })), { name: freshUser, policies: { grant: ALLOW } }],
+      [{ name: 'standing-a' }, { name: 'standing-b' }, { name: 'zz-fresh-role' }],
+    );
+    const justNow = new Date(NOW.getTime() - 3_600_000);
+    for (const role of page.RoleDetailList ?? [])
+      if (role.RoleName === 'zz-fresh-role') role.CreateDate = justNow;
+    for (const user of page.UserDetailList ?? []) if (user.UserName === freshUser) user.CreateDate = justNow;
+    iam.on(GetAccountAuthorizationDetailsCommand).resolves(page);
+    for (const name of users) liveKeys(name, [[`AKIA${name.toUpperCase().replace('-', '')}`, OLD]]);
+    for (const role of ['standing-a', 'standing-b', 'zz-fresh-role']) liveRole(role);
+    livePolicy(freshUser, 'grant', ALLOW);
+
+    const result = await runSweep(testDeps({ env: { MAX_ACTIONS_PER_RUN: '1' } }), {
+      runId: 'run-1',
+      concurrency: 1,
+      ...unlimited,
+    });
+
+    // The fresh grants are undone; of the 5 standing changes (2 roles, 3 keys), the first is made.
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'zz-fresh-role',
+      PolicyArn: ADMIN,
+    });
+    expect(iam).toHaveReceivedCommandWith(DeleteUserPolicyCommand, {
+      UserName: freshUser,
+      PolicyName: 'grant',
+    });
+    expect(iam).toHaveReceivedCommandWith(DetachRolePolicyCommand, {
+      RoleName: 'standing-a',
+      PolicyArn: ADMIN,
+    });
+    expect(iam).toHaveReceivedCommandTimes(DetachRolePolicyCommand, 2);
+    expect(iam).not.toHaveReceivedCommand(UpdateAccessKeyCommand);
+    expect(result).toMatchObject({ remediated: 3, capped: 4 });
+    expect(
+      result.decisions.filter((decision) => decision.outcome === 'capped').map((d) => d.resource?.name),
+    ).toEqual(['standing-b', ...users]);
+    expect(capSummaries()[0]?.Message).toContain('this run undid 2');
+  });
+
+  it('counts a change it cannot date as standing: an old role with AdministratorAccess is capped', async () => {
+    report([]);
+    details([], [{ name: 'old-a' }, { name: 'old-b' }]);
+    liveRole('old-a');
+    liveRole('old-b');
+
+    const result = await runSweep(testDeps({ env: { MAX_ACTIONS_PER_RUN: '1' } }), {
+      runId: 'run-1',
+      concurrency: 1,
+      ...unlimited,
+    });
+
+    expect(iam).toHaveReceivedCommandTimes(DetachRolePolicyCommand, 1);
+    expect(result.capped).toBe(1);
+  });
+
+  it('fails the run, after acting, when the summary cannot be sent: the capped changes are told nowhere else', async () => {
+    oldKeys(2);
+    sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+      if (input.MessageAttributes?.outcome?.StringValue === 'capped') throw new Error('SNS is down');
+      return { MessageId: 'm-1' };
+    });
+
+    const result = await runSweep(testDeps({ env: { MAX_ACTIONS_PER_RUN: '1' } }), {
+      runId: 'run-1',
+      ...unlimited,
+    });
+
+    expect(result).toMatchObject({ remediated: 1, capped: 1, failed: 1 });
+  });
+});

@@ -239,7 +239,7 @@ describe('iam-warden restore', () => {
     expect(result.stdout).toContain(`Restored ${ID} (inline-policy, user alice;`);
   });
 
-  it('with --dry-run says what it would put back, and writes nothing and asks STS nothing', async () => {
+  it('with --dry-run says what it would put back, and writes nothing (STS is only asked whose account it is)', async () => {
     const result = await run(['restore', ID, '--dry-run']);
 
     expect(result).toMatchObject({ status: 0, stderr: '' });
@@ -250,7 +250,7 @@ describe('iam-warden restore', () => {
       '',
     ]);
     expectNoWrites();
-    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
+    expect(sts).toHaveReceivedCommandTimes(GetCallerIdentityCommand, 1);
   });
 
   it('refuses with the reason, exit status 1, and writes nothing when a different policy is there', async () => {
@@ -278,6 +278,58 @@ describe('iam-warden restore', () => {
       stdout: '',
       stderr: `iam-warden: refused: cannot restore ${ID}: ${ID} was restored already (rst-1). Nothing was changed.\n`,
     });
+  });
+
+  it.each([
+    ['a restore', [ID]],
+    ['a dry run', [ID, '--dry-run']],
+    ['a restore by event ID', ['--event-id', EVENT_ID]],
+  ])('refuses %s of another account than the credentials', async (_case, args) => {
+    sts.on(GetCallerIdentityCommand).resolves({
+      Arn: 'arn:aws:sts::210987654321:assumed-role/SecurityEngineer/jane',
+      Account: '210987654321',
+    });
+
+    const result = await run(['restore', ...args]);
+
+    expect(result).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `iam-warden: refused: cannot restore ${ID}: ${ID} is a remediation in account 123456789012, and these credentials act in account 210987654321: restoring would change the wrong account. Run the restore with credentials for account 123456789012. Nothing was changed.\n`,
+    });
+    expectNoWrites();
+    expect(iam).not.toHaveReceivedAnyCommand();
+  });
+
+  it('lists the records an event ID shares and asks for a remediation ID, exit status 2, touching nothing', async () => {
+    const quarantineId = remediationId('inline-policy', `${EVENT_ID}#quarantine`);
+    const quarantine: AuditRecord = {
+      ...RECORD,
+      id: quarantineId,
+      resourceArn: 'arn:aws:iam::123456789012:user/mallory',
+      resource: { type: 'user', name: 'mallory' },
+      action: {
+        kind: 'quarantine',
+        principalType: 'user',
+        principalName: 'mallory',
+        policyArn: 'arn:aws:iam::123456789012:policy/iam-warden-quarantine',
+      },
+    };
+    dynamo.on(GetItemCommand, { Key: attributes({ id: quarantineId }) }).resolves(itemOutput(quarantine));
+
+    const result = await run(['restore', '--event-id', EVENT_ID]);
+
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n')).toEqual([
+      `iam-warden: event ${EVENT_ID} has 2 remediations; restore one by its remediation ID (iam-warden restore <ID>); nothing was changed:`,
+      '  ID                        RULE           RESOURCE                                STATUS   WHAT',
+      `  ${ID}  inline-policy  arn:aws:iam::123456789012:user/alice    applied  deleted inline policy S3All of user alice`,
+      `  ${quarantineId}  inline-policy  arn:aws:iam::123456789012:user/mallory  applied  quarantined user mallory (arn:aws:iam::123456789012:policy/iam-warden-quarantine)`,
+      '',
+    ]);
+    expectNoWrites();
+    expect(sts).not.toHaveReceivedCommand(GetCallerIdentityCommand);
   });
 
   it('refuses an ID nothing is recorded under', async () => {

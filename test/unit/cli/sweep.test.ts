@@ -109,8 +109,13 @@ describe('parseSweepArgs', () => {
       json: true,
       verbose: false,
       notify: true,
+      confirm: false,
     });
     expect(parseSweepArgs(['--no-notify'])).toMatchObject({ notify: false });
+  });
+
+  it('reads --confirm', () => {
+    expect(parseSweepArgs(['--confirm'])).toMatchObject({ confirm: true });
   });
 
   it.each([
@@ -210,6 +215,82 @@ describe('iam-warden sweep', () => {
     expect(report.decisions).toEqual([]);
     // A run named on the command line may be one that ran before: its leftovers are looked up.
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byRun' });
+  });
+
+  describe('past MAX_ACTIONS_PER_RUN', () => {
+    /** Three users with a key that is old when judged 100 days later. */
+    function threeOldKeys(): void {
+      const users = ['alice', 'bob', 'carol'];
+      const csv = [
+        'user,arn,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated',
+        ...users.map(
+          (name) => `${name},arn:aws:iam::123456789012:user/${name},true,${CREATED.toISOString()},false,N/A`,
+        ),
+      ].join('\n');
+      iam
+        .on(GetCredentialReportCommand)
+        .resolves({ Content: new TextEncoder().encode(csv), GeneratedTime: WALL });
+      iam.on(GetAccountAuthorizationDetailsCommand).resolves({
+        UserDetailList: users.map((name) => ({
+          UserName: name,
+          Arn: `arn:aws:iam::123456789012:user/${name}`,
+          UserId: name,
+          Path: '/',
+          CreateDate: CREATED,
+        })),
+        RoleDetailList: [],
+        IsTruncated: false,
+      });
+      for (const name of users) {
+        iam.on(ListAccessKeysCommand, { UserName: name }).resolves({
+          AccessKeyMetadata: [
+            {
+              UserName: name,
+              AccessKeyId: `AKIA${name.toUpperCase()}`,
+              CreateDate: CREATED,
+              Status: 'Active',
+            },
+          ],
+        });
+      }
+    }
+    const later = new Date(WALL.getTime() + 100 * DAY_MS).toISOString();
+
+    it('makes the cap, lists the rest as capped, says how to confirm, and exits 0', async () => {
+      threeOldKeys();
+      const { stdout, context: ctx } = context();
+
+      const status = await sweepCommand(['--now', later], {
+        ...ctx,
+        env: { ...TEST_ENV, MAX_ACTIONS_PER_RUN: '2' },
+      });
+
+      expect(status).toBe(0);
+      expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 2);
+      const out = stdout.text();
+      expect(
+        out.match(/^ {2}capped +access-keys +user \w+: .*capped: this run made MaxActionsPerRun \(2\)/gm),
+      ).toHaveLength(1);
+      expect(out).toContain('1 capped');
+      expect(out).toContain(', capped 1\n');
+      expect(out).toContain(
+        '1 standing change waits for a person: this run made MAX_ACTIONS_PER_RUN (2) standing changes, and sent one CRITICAL summary listing them all. Check the list, then make the rest with iam-warden sweep --confirm (or raise MaxActionsPerRun).',
+      );
+    });
+
+    it('makes every standing change with --confirm', async () => {
+      threeOldKeys();
+      const { stdout, context: ctx } = context();
+
+      const status = await sweepCommand(['--now', later, '--confirm'], {
+        ...ctx,
+        env: { ...TEST_ENV, MAX_ACTIONS_PER_RUN: '2' },
+      });
+
+      expect(status).toBe(0);
+      expect(iam).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 3);
+      expect(stdout.text()).not.toContain('capped');
+    });
   });
 
   it('exits 1 when an offender failed', async () => {
@@ -312,6 +393,8 @@ describe('formatSweepReport', () => {
       ignored: 1,
       failed: 0,
       deferred: 0,
+      capped: 0,
+      maxActionsPerRun: 25,
       warnings: 0,
       unreadableReportLines: 0,
       iamCalls: { ListAccessKeys: 2 },

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyFacts } from '../../../lib/decisions/access-keys.js';
-import { type CurrentState, decideRestore, type RestorableRecord } from '../../../lib/decisions/restore.js';
+import {
+  accountOfArn,
+  type CurrentState,
+  decideRestore,
+  type RestorableRecord,
+  refuseOtherAccount,
+} from '../../../lib/decisions/restore.js';
 import type { Action, StaleKey } from '../../../lib/plan.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -259,5 +265,39 @@ describe('decideRestore of a quarantine', () => {
       kind: 'refuse',
       reason: 'user mallory no longer exists',
     });
+  });
+});
+
+describe('accountOfArn', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:user/alice', '123456789012'],
+    ['arn:aws-cn:iam::123456789012:role/deploy', '123456789012'],
+    ['arn:aws-us-gov:iam::123456789012:root', '123456789012'],
+    ['arn:aws:sts::210987654321:assumed-role/SecurityEngineer/jane', '210987654321'],
+    ['arn:aws:iam::aws:policy/AdministratorAccess', undefined],
+    ['arn:aws:iam::12345678901:user/short', undefined],
+    ['jane', undefined],
+  ])('reads %s as account %s', (arn, account) => {
+    expect(accountOfArn(arn)).toBe(account);
+  });
+});
+
+describe('refuseOtherAccount', () => {
+  const remediation = { id: 'rem-0123456789abcdef0123', resourceArn: 'arn:aws:iam::123456789012:user/alice' };
+
+  it("lets the caller's own account's remediation through", () => {
+    expect(refuseOtherAccount(remediation, '123456789012')).toBeUndefined();
+  });
+
+  it('refuses another account, naming both and whose credentials to use', () => {
+    expect(refuseOtherAccount(remediation, '210987654321')).toBe(
+      'rem-0123456789abcdef0123 is a remediation in account 123456789012, and these credentials act in account 210987654321: restoring would change the wrong account. Run the restore with credentials for account 123456789012',
+    );
+  });
+
+  it('refuses a record that names no account', () => {
+    expect(refuseOtherAccount({ ...remediation, resourceArn: 'user/alice' }, '123456789012')).toBe(
+      "rem-0123456789abcdef0123 names no account (user/alice); it cannot be shown to be account 123456789012's, where these credentials act",
+    );
   });
 });
