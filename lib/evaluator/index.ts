@@ -161,37 +161,59 @@ function reaches(pattern: string, primitive: EscalationPrimitive, context: Conte
   );
 }
 
-/** A grant of one primitive by one Allow statement: the ARN patterns it reaches, whether it is unsettled. */
-interface Reach {
-  readonly patterns: string[];
+/** A resource one Allow statement grants a primitive on; `unsettled` when it goes through an unknown variable. */
+interface Reached {
+  readonly pattern: string;
   readonly unsettled: boolean;
 }
 
-function allowReach(statement: Statement, primitive: EscalationPrimitive, context: Context): Reach {
+/**
+ * A pattern with its partition and account fixed to the principal's when they are wildcards that match them:
+ * an identity policy acts on IAM principals of its own account only, so a Deny of `arn:aws:iam::<account>:...`
+ * covers an Allow of `arn:aws:iam::*:...`.
+ */
+function inAccount(pattern: string, context: Context): string {
+  const parts = pattern.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return pattern;
+  if (globMatches(parts[1] ?? '', context.partition, false)) parts[1] = context.partition;
+  if (globMatches(parts[4] ?? '', context.account, false)) parts[4] = context.account;
+  return parts.join(':');
+}
+
+function allowReach(statement: Statement, primitive: EscalationPrimitive, context: Context): Reached[] {
+  const probe = probeArn(primitive.resourceType, context);
   if (statement.resources.not) {
-    const probe = probeArn(primitive.resourceType, context);
     const excluded = statement.resources.patterns.some((raw) => {
       const resolved = resolve(raw, context);
       return resolved !== undefined && resourceMatches(resolved.pattern, probe);
     });
-    return { patterns: excluded ? [] : [probe], unsettled: false };
+    return excluded ? [] : [{ pattern: probe, unsettled: false }];
   }
-  const patterns: string[] = [];
-  let unsettled = false;
+  const reached: Reached[] = [];
   for (const raw of statement.resources.patterns) {
     const resolved = resolve(raw, context);
     if (!resolved || !reaches(resolved.pattern, primitive, context)) continue;
-    patterns.push(resolved.pattern);
-    unsettled ||= resolved.unsettled;
+    // A pattern wide enough to match the representative ARN stands for every principal of the type, so a Deny
+    // of the whole type (`role/*`) takes it away; a narrower one stands for itself.
+    const pattern = resourceMatches(resolved.pattern, probe) ? probe : inAccount(resolved.pattern, context);
+    reached.push({ pattern, unsettled: resolved.unsettled });
   }
-  return { patterns, unsettled };
+  return reached;
 }
 
-/** True when an unconditional Deny statement takes `pattern` (a granted ARN pattern) away entirely. */
-function denies(statement: Statement, pattern: string, context: Context): boolean {
+/**
+ * True when an unconditional Deny statement takes `pattern` (a granted ARN pattern) away entirely. A `NotResource`
+ * Deny spares a grant of the whole type (the representative ARN) when it names any principal of that type.
+ */
+function denies(statement: Statement, pattern: string, primitive: EscalationPrimitive, context: Context): boolean {
+  const wide = pattern === probeArn(primitive.resourceType, context);
   const listed = statement.resources.patterns.some((raw) => {
     const resolved = resolve(raw, context);
-    return resolved !== undefined && !resolved.unsettled && resourceMatches(resolved.pattern, pattern);
+    if (resolved === undefined) return false;
+    if (statement.resources.not) {
+      return resourceMatches(resolved.pattern, pattern) || (wide && reaches(resolved.pattern, primitive, context));
+    }
+    return !resolved.unsettled && resourceMatches(resolved.pattern, pattern);
   });
   return statement.resources.not ? !listed : listed;
 }
@@ -226,12 +248,12 @@ function judgePrimitive(
   for (const entry of policies) {
     for (const statement of entry.statements) {
       if (statement.effect !== 'Allow' || !coversAction(statement, primitive.action)) continue;
-      const reach = allowReach(statement, primitive, context);
-      const left = reach.patterns.filter(
-        (pattern) => !denyStatements.some((deny) => denies(deny, pattern, context)),
+      const left = allowReach(statement, primitive, context).filter(
+        (reached) => !denyStatements.some((deny) => denies(deny, reached.pattern, primitive, context)),
       );
       if (left.length === 0) continue;
-      (statement.conditional || reach.unsettled ? conditional : allowed).push(grantOf(entry, statement));
+      const settled = !statement.conditional && left.some((reached) => !reached.unsettled);
+      (settled ? allowed : conditional).push(grantOf(entry, statement));
     }
   }
   if (allowed.length > 0) return { level: 'allowed', grants: allowed };
