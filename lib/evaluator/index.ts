@@ -205,13 +205,20 @@ function allowReach(statement: Statement, primitive: EscalationPrimitive, contex
  * True when an unconditional Deny statement takes `pattern` (a granted ARN pattern) away entirely. A `NotResource`
  * Deny spares a grant of the whole type (the representative ARN) when it names any principal of that type.
  */
-function denies(statement: Statement, pattern: string, primitive: EscalationPrimitive, context: Context): boolean {
+function denies(
+  statement: Statement,
+  pattern: string,
+  primitive: EscalationPrimitive,
+  context: Context,
+): boolean {
   const wide = pattern === probeArn(primitive.resourceType, context);
   const listed = statement.resources.patterns.some((raw) => {
     const resolved = resolve(raw, context);
     if (resolved === undefined) return false;
     if (statement.resources.not) {
-      return resourceMatches(resolved.pattern, pattern) || (wide && reaches(resolved.pattern, primitive, context));
+      return (
+        resourceMatches(resolved.pattern, pattern) || (wide && reaches(resolved.pattern, primitive, context))
+      );
     }
     return !resolved.unsettled && resourceMatches(resolved.pattern, pattern);
   });
