@@ -7,6 +7,7 @@ import { createDeps } from '../aws.js';
 import { type Config, loadConfig, RULES, type RuleName } from '../config.js';
 import type { Clients, Deps } from '../deps.js';
 import { describeError, IamWardenError } from '../errors.js';
+import { defineAdmins, runAdminsCommand } from './admins.js';
 import {
   type CommonOptions,
   defineInvoke,
@@ -287,6 +288,15 @@ function createProgram(context: CliContext, state: RunState): Command {
   });
   defineSweep(program.command('sweep')).action(async (_options, command: Command) => {
     set(await runSweepCommand(sweepOptions(command), context));
+  });
+  defineAdmins(program.command('admins')).action(async (_options, command: Command) => {
+    set(
+      await runAdminsCommand(command.opts<{ json?: boolean }>().json === true, {
+        env: context.env,
+        stdout: context.stdout,
+        ...(context.clients ? { clients: context.clients } : {}),
+      }),
+    );
   });
   defineRestore(program.command('restore')).action(async (_id, _options, command: Command) => {
     const options = restoreOptions(command);
