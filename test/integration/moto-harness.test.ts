@@ -40,7 +40,7 @@ describe('provisionLocal', () => {
       TOPIC_ARN: resources.topicArn,
       AUDIT_TABLE: 'iam-warden-audit',
       IDEMPOTENCY_TABLE: 'iam-warden-idempotency',
-      QUARANTINE_POLICY_ARN: 'arn:aws:iam::123456789012:policy/iam-warden-quarantine',
+      QUARANTINE_POLICY_ARN: 'arn:aws:iam::123456789012:policy/iam-warden/iam-warden-quarantine',
       EVENT_BUS_NAME: 'default',
     });
   });
